@@ -1,0 +1,149 @@
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import { UserError } from '../errors';
+import type { InputSpec } from '../models/card';
+
+/** Refuse anything larger before decoding it: a 100 MP photo already takes ~300 MB raw. */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
+/** A region of the (orientation-corrected) photo, as fractions of its width and height. */
+export interface CropBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface LoadOptions {
+  crop?: CropBox;
+  /** Mirror left-right (test-time augmentation). */
+  flip?: boolean;
+}
+
+export interface ImageInfo {
+  format: string;
+  /** Size after EXIF orientation is applied. */
+  width: number;
+  height: number;
+}
+
+// sharp signals a non-image and a damaged image only through message text.
+const NOT_AN_IMAGE = /unsupported image format|bad seek|Input buffer contains unsupported/i;
+
+function describe(path: string, cause: unknown): UserError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (/exceeds pixel limit/i.test(text)) return tooLarge(path);
+  if (NOT_AN_IMAGE.test(text)) {
+    return new UserError('NOT_AN_IMAGE', `${path} is not an image this tool can read.`,
+      'Use a JPEG, PNG, WebP, TIFF, GIF or AVIF photo.', { cause });
+  }
+  return new UserError('IMAGE_CORRUPT', `${path} is damaged or incomplete (${text.split('\n')[0]}).`,
+    'Copy the photo again from its source, or re-save it in an image editor.', { cause });
+}
+
+function tooLarge(path: string, width?: number, height?: number): UserError {
+  const size = width && height ? ` (${width} x ${height} pixels)` : '';
+  return new UserError('IMAGE_TOO_LARGE', `${path} is too large to analyse${size}; the limit is ${MAX_IMAGE_PIXELS / 1e6} megapixels.`,
+    'Scale the photo down, or crop the object, and try again.');
+}
+
+async function checkFile(path: string): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (cause) {
+    throw new UserError('FILE_NOT_FOUND', `${path} does not exist or cannot be opened.`,
+      'Check the path and that the drive holding it is connected.', { cause });
+  }
+  if (size === 0) {
+    throw new UserError('FILE_EMPTY', `${path} is an empty file (0 bytes).`,
+      'The copy probably failed; copy the photo again from its source.');
+  }
+}
+
+/** Reads only the header: format and oriented size; refuses non-images and oversize photos. */
+export async function probeImage(path: string): Promise<ImageInfo> {
+  await checkFile(path);
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(path, { limitInputPixels: false }).metadata();
+  } catch (cause) {
+    throw describe(path, cause);
+  }
+  if (!meta.width || !meta.height || !meta.format) throw describe(path, new Error('no image size in header'));
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS) throw tooLarge(path, meta.width, meta.height);
+  const swapped = (meta.orientation ?? 1) >= 5;
+  return {
+    format: meta.format,
+    width: swapped ? meta.height : meta.width,
+    height: swapped ? meta.width : meta.height,
+  };
+}
+
+const FIT: Record<InputSpec['resize'], keyof sharp.FitEnum> = {
+  squash: 'fill',
+  'centre-crop': 'cover',
+  letterbox: 'contain',
+};
+
+/**
+ * Decodes a photo the way the model card says (EXIF orientation, sRGB, transparency flattened
+ * onto white, crop, resize) and returns its pixels as interleaved 8-bit RGB of the card's size.
+ */
+export async function loadPixels(path: string, spec: InputSpec, options: LoadOptions = {}): Promise<Buffer> {
+  const info = await probeImage(path);
+  try {
+    let img = sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error', pages: 1 })
+      .rotate()
+      .toColourspace('srgb')
+      .flatten({ background: '#ffffff' });
+    if (options.crop) img = img.extract(cropRegion(options.crop, info));
+    if (options.flip) img = img.flop();
+    const { data } = await img
+      .resize(spec.width, spec.height, { fit: FIT[spec.resize], background: '#ffffff' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return data;
+  } catch (cause) {
+    throw describe(path, cause);
+  }
+}
+
+function cropRegion(c: CropBox, info: ImageInfo): sharp.Region {
+  const valid = [c.x, c.y, c.width, c.height].every((v) => Number.isFinite(v) && v >= 0 && v <= 1)
+    && c.width > 0 && c.height > 0 && c.x + c.width <= 1.0001 && c.y + c.height <= 1.0001;
+  if (!valid) {
+    throw new UserError('INVALID_ARGUMENT', `The crop box ${JSON.stringify(c)} is not inside the photo.`,
+      'Give x, y, width and height as fractions between 0 and 1 of the photo.');
+  }
+  const left = Math.min(info.width - 1, Math.round(c.x * info.width));
+  const top = Math.min(info.height - 1, Math.round(c.y * info.height));
+  return {
+    left,
+    top,
+    width: Math.max(1, Math.min(info.width - left, Math.round(c.width * info.width))),
+    height: Math.max(1, Math.min(info.height - top, Math.round(c.height * info.height))),
+  };
+}
+
+/** Writes one photo's RGB pixels into `out` at `offset` in the card's layout, order and scale. */
+export function pixelsToTensor(rgb: Uint8Array, spec: InputSpec, out: Float32Array, offset = 0): void {
+  const plane = spec.width * spec.height;
+  const [lo, hi] = spec.range;
+  const scale = (hi - lo) / 255;
+  const order = spec.colourOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
+  const mean = spec.mean ?? [0, 0, 0];
+  const std = spec.std ?? [1, 1, 1];
+  for (let c = 0; c < 3; c++) {
+    const src = order[c];
+    const a = scale / std[c];
+    const b = (lo - mean[c]) / std[c];
+    if (spec.layout === 'NHWC') {
+      for (let p = 0; p < plane; p++) out[offset + p * 3 + c] = rgb[p * 3 + src] * a + b;
+    } else {
+      const base = offset + c * plane;
+      for (let p = 0; p < plane; p++) out[base + p] = rgb[p * 3 + src] * a + b;
+    }
+  }
+}
