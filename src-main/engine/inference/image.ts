@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type FitEnum, type Metadata, type Region } from 'sharp';
 import { UserError } from '../errors';
 import type { InputSpec } from '../models/card';
 
@@ -64,7 +64,7 @@ async function checkFile(path: string): Promise<void> {
 /** Reads only the header: format and oriented size; refuses non-images and oversize photos. */
 export async function probeImage(path: string): Promise<ImageInfo> {
   await checkFile(path);
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata();
   } catch (cause) {
@@ -80,7 +80,7 @@ export async function probeImage(path: string): Promise<ImageInfo> {
   };
 }
 
-const FIT: Record<InputSpec['resize'], keyof sharp.FitEnum> = {
+const FIT: Record<InputSpec['resize'], keyof FitEnum> = {
   squash: 'fill',
   'centre-crop': 'cover',
   letterbox: 'contain',
@@ -110,7 +110,7 @@ export async function loadPixels(path: string, spec: InputSpec, options: LoadOpt
   }
 }
 
-function cropRegion(c: CropBox, info: ImageInfo): sharp.Region {
+function cropRegion(c: CropBox, info: ImageInfo): Region {
   const valid = [c.x, c.y, c.width, c.height].every((v) => Number.isFinite(v) && v >= 0 && v <= 1)
     && c.width > 0 && c.height > 0 && c.x + c.width <= 1.0001 && c.y + c.height <= 1.0001;
   if (!valid) {

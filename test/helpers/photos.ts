@@ -1,0 +1,39 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+
+/** The evaluation datasets beside the checkout; tests that need them skip when absent. */
+export const DATASETS = join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
+export const COIL = join(DATASETS, 'coil100-dev');
+export const hasCoil = existsSync(join(COIL, 'manifest.csv'));
+
+/** Rows of a dataset manifest (simple CSV without quoted commas, as the datasets are). */
+export function manifestRows(dir: string): Record<string, string>[] {
+  const [header, ...lines] = readFileSync(join(dir, 'manifest.csv'), 'utf8').trim().split(/\r?\n/);
+  const keys = header.split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [keys[i], v])));
+}
+
+/**
+ * Real photos when the datasets are present; otherwise a few synthetic ones: coloured
+ * shapes on textured backgrounds, different enough for a model to tell apart.
+ */
+export async function samplePhotos(dir: string, count: number): Promise<string[]> {
+  if (hasCoil) {
+    return manifestRows(COIL).filter((r) => r.instance_id !== 'obj1').slice(0, count * 7).filter((_, i) => i % 7 === 0)
+      .map((r) => join(COIL, r.image_path));
+  }
+  mkdirSync(dir, { recursive: true });
+  return Promise.all(Array.from({ length: count }, (_, i) => syntheticPhoto(join(dir, `synthetic-${i}.png`), i)));
+}
+
+export async function syntheticPhoto(path: string, seed: number, size = 160): Promise<string> {
+  const hue = (seed * 67) % 360;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">
+    <rect width="100%" height="100%" fill="hsl(${(hue + 180) % 360},30%,20%)"/>
+    <circle cx="${40 + (seed * 13) % 80}" cy="${50 + (seed * 29) % 60}" r="${25 + (seed % 4) * 8}" fill="hsl(${hue},80%,55%)"/>
+    <rect x="${(seed * 37) % 90}" y="${(seed * 17) % 90}" width="50" height="${20 + (seed % 5) * 10}" fill="hsl(${(hue + 90) % 360},70%,60%)"/>
+  </svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(path);
+  return path;
+}
