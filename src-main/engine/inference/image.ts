@@ -92,12 +92,13 @@ const FIT: Record<InputSpec['resize'], keyof FitEnum> = {
  */
 export async function loadPixels(path: string, spec: InputSpec, options: LoadOptions = {}): Promise<Buffer> {
   const info = await probeImage(path);
+  const region = options.crop && cropRegion(options.crop, info);
   try {
     let img = sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error', pages: 1 })
       .rotate()
       .toColourspace('srgb')
       .flatten({ background: '#ffffff' });
-    if (options.crop) img = img.extract(cropRegion(options.crop, info));
+    if (region) img = img.extract(region);
     if (options.flip) img = img.flop();
     const { data } = await img
       .resize(spec.width, spec.height, { fit: FIT[spec.resize], background: '#ffffff' })

@@ -68,7 +68,8 @@ export async function openSession(modelPath: string, settings: SessionSettings =
     }
   }
   const last = skipped[skipped.length - 1];
-  if (wanted !== 'auto') {
+  // The CPU provider is always there: when it fails, the model is at fault.
+  if (wanted !== 'auto' && wanted !== 'cpu') {
     throw new UserError('PROVIDER_UNAVAILABLE', `The execution provider "${wanted}" cannot run on this computer (${last.reason}).`,
       'Choose "auto" to use the best one available.');
   }

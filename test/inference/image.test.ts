@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import sharp, { type Sharp } from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src-main/engine/errors';
+import { loadPixels, pixelsToTensor, probeImage } from '../../src-main/engine/inference/image';
+import type { InputSpec } from '../../src-main/engine/models/card';
+
+const dir = mkdtempSync(join(tmpdir(), 'image-'));
+const spec = (over: Partial<InputSpec> = {}): InputSpec => ({
+  name: 'input', layout: 'NHWC', width: 8, height: 8, colourOrder: 'RGB', range: [0, 255], resize: 'squash', ...over,
+});
+
+/** A PNG whose header claims a size without the pixels: nothing may try to decode it. */
+function pngHeaderOnly(path: string, width: number, height: number): string {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  writeFileSync(path, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(3 * width + 1))), chunk('IEND', Buffer.alloc(0))]));
+  return path;
+}
+
+/** Left half red, right half blue. */
+const halves = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#0000ff' } })
+  .composite([{ input: { create: { width: width / 2, height, channels: 3, background: '#ff0000' } }, left: 0, top: 0 }]);
+
+async function expectUserError(promise: Promise<unknown>, code: string, mentions: string) {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(UserError);
+  expect((error as UserError).code).toBe(code);
+  expect((error as UserError).message).toContain(mentions);
+  expect((error as UserError).hint.length).toBeGreaterThan(10);
+}
+
+describe('bad photos get a specific error naming the file', () => {
+  const jpeg = join(dir, 'good.jpg');
+  beforeAll(async () => {
+    await halves(64, 64).jpeg().toFile(jpeg);
+  });
+
+  it('missing file', () => expectUserError(probeImage(join(dir, 'nope.jpg')), 'FILE_NOT_FOUND', 'nope.jpg'));
+
+  it('zero-byte file', () => {
+    writeFileSync(join(dir, 'empty.jpg'), '');
+    return expectUserError(loadPixels(join(dir, 'empty.jpg'), spec()), 'FILE_EMPTY', 'empty.jpg');
+  });
+
+  it('a text file named .jpg', () => {
+    writeFileSync(join(dir, 'notes.jpg'), 'accession EG.1234, bought 1921');
+    return expectUserError(loadPixels(join(dir, 'notes.jpg'), spec()), 'NOT_AN_IMAGE', 'notes.jpg');
+  });
+
+  it('a truncated JPEG', () => {
+    const bytes = readFileSync(jpeg);
+    writeFileSync(join(dir, 'cut.jpg'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    return expectUserError(loadPixels(join(dir, 'cut.jpg'), spec()), 'IMAGE_CORRUPT', 'cut.jpg');
+  });
+
+  it('a 30000 x 30000 PNG is refused from its header, before decoding', async () => {
+    const path = pngHeaderOnly(join(dir, 'huge.png'), 30000, 30000);
+    await expectUserError(probeImage(path), 'IMAGE_TOO_LARGE', '30000 x 30000');
+    await expectUserError(loadPixels(path, spec()), 'IMAGE_TOO_LARGE', 'huge.png');
+  });
+});
+
+describe('decoding as the model card says', () => {
+  it('applies EXIF orientation before anything else', async () => {
+    const path = join(dir, 'rotated.jpg');
+    // Stored landscape (red left, blue right); EXIF 6 = display rotated 90 degrees clockwise.
+    await halves(64, 32).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path);
+    expect(await probeImage(path)).toMatchObject({ width: 32, height: 64, format: 'jpeg' });
+    const px = await loadPixels(path, spec({ width: 4, height: 8 }));
+    const at = (x: number, y: number) => Array.from(px.subarray((y * 4 + x) * 3, (y * 4 + x) * 3 + 3));
+    // Upright, red is on top and blue at the bottom.
+    expect(at(1, 0)[0]).toBeGreaterThan(200);
+    expect(at(1, 7)[2]).toBeGreaterThan(200);
+  });
+
+  it('flattens transparency onto white', async () => {
+    const path = join(dir, 'clear.png');
+    await sharp({ create: { width: 16, height: 16, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toFile(path);
+    const px = await loadPixels(path, spec());
+    expect(Math.min(...px)).toBe(255);
+  });
+
+  it('reads WebP, TIFF, GIF and greyscale photos as RGB', async () => {
+    for (const [name, make] of [
+      ['p.webp', (s: Sharp) => s.webp()],
+      ['p.tiff', (s: Sharp) => s.tiff()],
+      ['p.gif', (s: Sharp) => s.gif()],
+      ['grey.png', (s: Sharp) => s.greyscale().png()],
+    ] as const) {
+      const path = join(dir, name);
+      await make(halves(32, 32)).toFile(path);
+      const px = await loadPixels(path, spec());
+      expect(px.length).toBe(8 * 8 * 3);
+    }
+  });
+
+  it('crops, flips and resizes', async () => {
+    const path = join(dir, 'halves.png');
+    await halves(64, 32).png().toFile(path);
+    const left = await loadPixels(path, spec(), { crop: { x: 0, y: 0, width: 0.5, height: 1 } });
+    expect(Array.from(left.subarray(0, 3))).toEqual([255, 0, 0]);
+    expect(Array.from(left.subarray(left.length - 3))).toEqual([255, 0, 0]);
+    const flipped = await loadPixels(path, spec());
+    const mirrored = await loadPixels(path, spec(), { flip: true });
+    expect(Array.from(flipped.subarray(0, 3))).toEqual([255, 0, 0]);
+    expect(Array.from(mirrored.subarray(0, 3))).toEqual([0, 0, 255]);
+    await expect(loadPixels(path, spec(), { crop: { x: 0.8, y: 0, width: 0.5, height: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('lays out tensors in the card\'s layout, colour order and scale', () => {
+    const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0]); // two pixels: red, green
+    const two = { width: 2, height: 1 };
+    const out = new Float32Array(6);
+    pixelsToTensor(rgb, spec({ ...two, range: [-1, 1] }), out);
+    expect(Array.from(out)).toEqual([1, -1, -1, -1, 1, -1]);
+    pixelsToTensor(rgb, spec({ ...two, layout: 'NCHW', colourOrder: 'BGR' }), out);
+    expect(Array.from(out)).toEqual([0, 0, 0, 255, 255, 0]);
+    pixelsToTensor(rgb, spec({ ...two, layout: 'NCHW', range: [0, 1], mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 1] }), out);
+    expect(Array.from(out)).toEqual([1, -1, -2, 2, -0.5, -0.5]);
+  });
+});
