@@ -17,21 +17,38 @@ export type UserErrorCode =
   | 'CATALOGUE_LOCKED'
   | 'CATALOGUE_TOO_NEW'
   | 'CATALOGUE_INVALID'
+  | 'CATALOGUE_NEEDS_UPGRADE'
   | 'MANIFEST_INVALID'
   | 'INVALID_ARGUMENT'
   | 'CANCELLED';
+
+/** A UserError as plain data, to cross a thread or process boundary. */
+export interface UserErrorData {
+  code: UserErrorCode;
+  what: string;
+  hint: string;
+}
 
 export class UserError extends Error {
   override readonly name = 'UserError';
 
   constructor(
     readonly code: UserErrorCode,
-    message: string,
+    /** What happened. */
+    readonly what: string,
     /** What the person should do about it. */
     readonly hint: string,
     options?: { cause?: unknown },
   ) {
-    super(`${message} ${hint}`.trim(), options);
+    super(`${what} ${hint}`.trim(), options);
+  }
+
+  toData(): UserErrorData {
+    return { code: this.code, what: this.what, hint: this.hint };
+  }
+
+  static fromData(d: UserErrorData): UserError {
+    return new UserError(d.code, d.what, d.hint);
   }
 }
 

@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { embedPhotos } from '../../src-main/engine/inference/embed';
 import { loadPixels, pixelsToTensor } from '../../src-main/engine/inference/image';
 import { EmbeddingModel } from '../../src-main/engine/inference/model';
 import { findModelCard } from '../../src-main/engine/models/registry';
@@ -86,21 +85,6 @@ describe.each(['inception-v3-mixed5', 'mobilenet-v2-140'])('ONNX model %s', (id)
     // Different photos must give different descriptors, or the comparison proves nothing.
     const dim = model.card.embeddingDim;
     expect(relativeError(ours.embeddings.slice(0, dim), ours.embeddings.slice(dim))).toBeGreaterThan(0.05);
-    await model.close();
-  });
-
-  it('gives the same embedding through the batched photo pipeline', async () => {
-    const model = await EmbeddingModel.open(id, { provider: 'cpu' });
-    const single: Float32Array[] = [];
-    for await (const batch of embedPhotos(model, photos.map((path) => ({ path })), { batchSize: 1 })) {
-      for (const r of batch) if ('embedding' in r) single.push(r.embedding);
-    }
-    const batched: Float32Array[] = [];
-    for await (const batch of embedPhotos(model, photos.map((path) => ({ path })), { batchSize: 8 })) {
-      for (const r of batch) if ('embedding' in r) batched.push(r.embedding);
-    }
-    expect(batched).toHaveLength(photos.length);
-    for (let i = 0; i < photos.length; i++) expect(relativeError(batched[i], single[i])).toBeLessThan(1e-5);
     await model.close();
   });
 });

@@ -1,0 +1,160 @@
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { UserError, type UserErrorData } from '../errors';
+import type { ModelCard } from '../models/card';
+import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
+import type { PhotoInput, PhotoResult } from './embed';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker';
+import type { ProviderName, SessionSettings } from './session';
+
+export interface PoolSettings extends SessionSettings {
+  modelsDir?: string;
+  /** Inference workers; default one per core on the CPU, one on an accelerator. */
+  workers?: number;
+}
+
+export interface EmbedOptions {
+  /** Photos per inference call. */
+  batchSize?: number;
+  withFeaturemaps?: boolean;
+  signal?: AbortSignal;
+}
+
+type ErrorData = UserErrorData | { code: 'INTERNAL'; what: string; hint: string };
+const revive = (e: ErrorData): Error => (e.code === 'INTERNAL' ? new Error(e.what) : UserError.fromData(e));
+
+/** Compiled builds ship embed-worker.js beside this file; sources start it through tsx. */
+function startWorker(init: WorkerInit): Worker {
+  const compiled = !import.meta.url.endsWith('.ts');
+  return compiled
+    ? new Worker(new URL('./embed-worker.js', import.meta.url), { workerData: init })
+    : new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+      workerData: { ...init, entry: new URL('./embed-worker.ts', import.meta.url).href },
+    });
+}
+
+class InferenceWorker {
+  private readonly pending = new Map<number, { resolve: (r: PhotoResult[]) => void; reject: (e: Error) => void }>();
+  private failure?: Error;
+  inFlight = 0;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.kind === 'done') {
+        this.inFlight--;
+        const job = this.pending.get(reply.job)!;
+        this.pending.delete(reply.job);
+        job.resolve(reply.results.map((r) => ('error' in r ? { path: r.path, error: revive(r.error) as UserError } : r)));
+      } else if (reply.kind === 'failed') {
+        this.fail(revive(reply.error));
+      }
+    });
+    worker.on('error', (e) => this.fail(e));
+  }
+
+  static start(init: WorkerInit): Promise<{ worker: InferenceWorker; provider: ProviderName; skipped: { provider: ProviderName; reason: string }[] }> {
+    const raw = startWorker(init);
+    return new Promise((resolve, reject) => {
+      raw.once('error', reject);
+      raw.once('message', (reply: WorkerReply) => {
+        if (reply.kind === 'ready') {
+          resolve({ worker: new InferenceWorker(raw), provider: reply.provider as ProviderName, skipped: reply.skipped as { provider: ProviderName; reason: string }[] });
+        } else {
+          void raw.terminate();
+          reject(reply.kind === 'failed' ? revive(reply.error) : new Error('inference worker answered before it was ready'));
+        }
+      });
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure = e;
+    for (const job of this.pending.values()) job.reject(e);
+    this.pending.clear();
+  }
+
+  embed(job: number, photos: PhotoInput[], withFeaturemaps: boolean): Promise<PhotoResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.inFlight++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      this.worker.postMessage({ job, photos, withFeaturemaps } satisfies WorkerRequest);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * Embeds photos on a pool of inference workers, each with its own onnxruntime session.
+ * onnxruntime-node's run blocks the thread that calls it; in workers it blocks neither the
+ * caller nor the decoding of the next photos, which overlaps with inference.
+ */
+export class EmbeddingPool {
+  private nextJob = 0;
+
+  private constructor(
+    readonly card: ModelCard,
+    readonly provider: ProviderName,
+    readonly skippedProviders: { provider: ProviderName; reason: string }[],
+    private readonly workers: InferenceWorker[],
+  ) {}
+
+  static async open(modelId: string, settings: PoolSettings = {}): Promise<EmbeddingPool> {
+    const card = findModelCard(modelId, settings.modelsDir ?? DEFAULT_MODELS_DIR);
+    const init: WorkerInit = { modelId, modelsDir: settings.modelsDir, provider: settings.provider, threads: settings.threads ?? 1 };
+    const first = await InferenceWorker.start(init);
+    // An accelerator is shared by all its sessions: more workers would only queue on it.
+    const count = settings.workers ?? (first.provider === 'cpu' ? cpus().length : 1);
+    const rest = await Promise.all(Array.from({ length: count - 1 }, () => InferenceWorker.start({ ...init, provider: first.provider })));
+    return new EmbeddingPool(card, first.provider, first.skipped, [first.worker, ...rest.map((r) => r.worker)]);
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Embeds one set of photos (e.g. a query) in a single call. */
+  embedOnce(photos: PhotoInput[], withFeaturemaps = false): Promise<PhotoResult[]> {
+    return this.leastBusy().embed(this.nextJob++, photos, withFeaturemaps);
+  }
+
+  /**
+   * Yields results batch by batch in input order, keeping every worker two batches deep so
+   * no core waits. Cancelling stops after the batches already running.
+   */
+  async *embed(photos: PhotoInput[], options: EmbedOptions = {}): AsyncGenerator<PhotoResult[]> {
+    const size = Math.max(1, options.batchSize ?? 1);
+    const queue: Promise<PhotoResult[]>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < photos.length && queue.length < this.workers.length * 2) {
+        queue.push(this.embedOnce(photos.slice(next, next + size), options.withFeaturemaps ?? false));
+        next += size;
+      }
+    };
+    fill();
+    try {
+      while (queue.length > 0) {
+        const results = await queue.shift()!;
+        if (options.signal?.aborted) {
+          throw new UserError('CANCELLED', 'Embedding was cancelled.', 'Photos embedded so far are kept; run it again to continue.');
+        }
+        fill();
+        yield results;
+      }
+    } finally {
+      await Promise.allSettled(queue);
+    }
+  }
+
+  private leastBusy(): InferenceWorker {
+    return this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
