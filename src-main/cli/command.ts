@@ -3,12 +3,14 @@ import { UserError } from '../engine/errors';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
+  /** May be given more than once; the values arrive as an array. */
+  multiple?: boolean;
   description: string;
   /** Placeholder shown in help for a string option, e.g. FILE. */
   value?: string;
 }
 
-export type OptionValues = Record<string, string | boolean | undefined>;
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 /** How a command talks to the person: results on stdout, progress and problems on stderr. */
 export interface CliIO {
@@ -26,8 +28,10 @@ export interface Command {
   /** The arguments part of the usage line, e.g. '--db FILE [--json]'. */
   usage: string;
   options: Record<string, OptionSpec>;
+  /** The command takes arguments after its options (e.g. photos); absent: it takes none. */
+  positionals?: { min: number };
   /** Throws UserError for anything the person can fix; the return value is the exit code (default 0). */
-  run(values: OptionValues, io: CliIO, signal: AbortSignal): Promise<number | void>;
+  run(values: OptionValues, io: CliIO, signal: AbortSignal, positionals: string[]): Promise<number | void>;
 }
 
 /** A string option the command cannot do without. */

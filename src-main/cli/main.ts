@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isUserError, type UserErrorCode } from '../engine/errors';
-import type { CliIO, Command, OptionSpec } from './command';
+import type { CliIO, Command, OptionSpec, OptionValues } from './command';
 import { COMMANDS } from './commands';
 
 const PROGRAM = 'artefact-lens';
@@ -65,10 +65,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.err(`${PROGRAM}: there is no command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')}.`);
     return EXIT.usage;
   }
-  let values;
+  let values: OptionValues;
+  let positionals: string[];
   try {
-    const options = Object.fromEntries(Object.entries({ ...command.options, ...COMMON }).map(([n, o]) => [n, { type: o.type }]));
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const options = Object.fromEntries(Object.entries({ ...command.options, ...COMMON }).map(([n, o]) => [n, { type: o.type, multiple: o.multiple === true }]));
+    const parsed = parseArgs({ args, options, strict: true, allowPositionals: command.positionals !== undefined });
+    values = parsed.values as OptionValues;
+    positionals = parsed.positionals;
   } catch (e) {
     io.err(`${PROGRAM} ${name}: ${(e as Error).message.split('. ')[0]}. See ${PROGRAM} ${name} --help.`);
     return EXIT.usage;
@@ -77,12 +80,16 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     io.out(commandHelp(command));
     return EXIT.ok;
   }
+  if (positionals.length < (command.positionals?.min ?? 0)) {
+    io.err(`${PROGRAM} ${name}: missing arguments. Usage: ${PROGRAM} ${name} ${command.usage}`);
+    return EXIT.usage;
+  }
   // Ctrl-C asks the command to stop cleanly (an import commits what it has done).
   const abort = new AbortController();
   const onInterrupt = () => abort.abort();
   process.once('SIGINT', onInterrupt);
   try {
-    return (await command.run(values, io, abort.signal)) ?? EXIT.ok;
+    return (await command.run(values, io, abort.signal, positionals)) ?? EXIT.ok;
   } catch (e) {
     return report(e, io, values.debug === true);
   } finally {

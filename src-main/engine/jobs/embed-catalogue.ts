@@ -1,0 +1,46 @@
+import type { Catalogue } from '../catalogue/catalogue';
+import type { Describer } from '../identify/describe';
+import { storageKey } from '../identify/recipe';
+import { ProgressMeter, type ProgressListener } from './progress';
+
+export interface EmbedCatalogueOptions {
+  /** Photos per inference call. */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+export interface EmbedCatalogueSummary {
+  embedded: number;
+  failed: { photoId: number; path: string; reason: string }[];
+}
+
+/**
+ * Computes every descriptor the recipe needs that the catalogue lacks. Each batch is
+ * committed in one transaction, so a killed or cancelled job loses at most the batch in
+ * flight, and running it again carries on where it stopped.
+ */
+export async function embedCatalogue(catalogue: Catalogue, describer: Describer, options: EmbedCatalogueOptions = {}): Promise<EmbedCatalogueSummary> {
+  const { parts, flip } = describer.recipe;
+  const work = parts.map((part) => {
+    catalogue.registerModel(describer.pool(part.model).card);
+    const key = storageKey(part, flip);
+    return { part, key, photos: catalogue.photosMissingEmbedding(part.model, key, Number.MAX_SAFE_INTEGER) };
+  });
+  const meter = new ProgressMeter(work.reduce((n, w) => n + w.photos.length, 0), options.onProgress);
+  const summary: EmbedCatalogueSummary = { embedded: 0, failed: [] };
+  for (const { part, key, photos } of work) {
+    let next = 0;
+    for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize, signal: options.signal })) {
+      const rows = batch.flatMap((d, i) => ('vector' in d ? [{ photoId: photos[next + i].photoId, vector: d.vector }] : []));
+      catalogue.writeEmbeddings(part.model, key, rows);
+      batch.forEach((d, i) => {
+        if ('error' in d) summary.failed.push({ photoId: photos[next + i].photoId, path: d.path, reason: d.error.message });
+      });
+      summary.embedded += rows.length;
+      next += batch.length;
+      meter.advance(batch.length, part.model);
+    }
+  }
+  return summary;
+}

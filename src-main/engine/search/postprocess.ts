@@ -1,0 +1,199 @@
+import { UserError } from '../errors';
+import { symmetricEigen } from './eigen';
+import { copyOut } from './index';
+import { normaliseInPlace, normaliseRows } from './vectors';
+
+/**
+ * Descriptor post-processing learned from the catalogue itself.
+ *
+ * Off-the-shelf CNN descriptors share a large common component (every photo of an
+ * object on a plinth "looks like" every other), which pushes unrelated cosines up to
+ * ~0.9 and compresses the useful range. Centring removes the shared mean; PCA
+ * whitening also equalises the variance of the remaining directions so that a few
+ * dominant (often background or lighting) directions no longer swamp the rest.
+ */
+export type PostprocessMode = 'centre' | 'whiten';
+
+export interface WhiteningOptions {
+  mode?: PostprocessMode;
+  /** Principal components kept when whitening (d'); default all that carry variance. */
+  components?: number;
+  /**
+   * Shrinkage: each component is divided by sqrt(λ + shrinkage · mean λ), so directions
+   * with almost no variance (noise, or rank deficiency when few photos) are not blown up.
+   */
+  shrinkage?: number;
+}
+
+const MAGIC = 0x50504c41; // "ALPP"
+const FORMAT_VERSION = 1;
+const HEADER_WORDS = 7;
+
+export class Postprocessor {
+  private constructor(
+    readonly mode: PostprocessMode,
+    readonly inDims: number,
+    readonly outDims: number,
+    /** How many rows it was fitted on: a whitening learned from a handful of photos is weak. */
+    readonly fittedOn: number,
+    readonly shrinkage: number,
+    private readonly mean: Float32Array,
+    /** outDims × inDims, each row an eigenvector already divided by its regularised standard deviation. */
+    private readonly projection: Float32Array,
+  ) {}
+
+  /** Learns the mean (and for 'whiten' the covariance's eigenbasis) from row-major `rows`, L2-normalised first. */
+  static fit(rows: Float32Array, dims: number, options: WhiteningOptions = {}): Postprocessor {
+    const n = rows.length / dims;
+    if (!Number.isInteger(n) || n < 2) {
+      throw new UserError('INVALID_ARGUMENT', 'Post-processing needs at least two descriptors to learn from.', 'Add more photos to the catalogue before enabling whitening.');
+    }
+    const x = normaliseRows(rows.slice(), dims);
+    const mean = columnMean(x, dims);
+    const mode = options.mode ?? 'whiten';
+    const shrinkage = options.shrinkage ?? 0.1;
+    if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
+    const eigen = symmetricEigen(covariance(x, mean, dims), dims);
+    const outDims = Math.min(options.components ?? dims, dims, n - 1);
+    return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(eigen.values, eigen.vectors, dims, outDims, shrinkage));
+  }
+
+  /** Post-processes one descriptor into a new, L2-normalised vector of outDims values. */
+  apply(vec: Float32Array): Float32Array {
+    return this.applyBatch(vec);
+  }
+
+  /** `normalise = false` leaves the whitened vectors at their natural scale (for inspection and tests). */
+  applyBatch(rows: Float32Array, normalise = true): Float32Array {
+    const { inDims, outDims } = this;
+    if (rows.length % inDims !== 0) {
+      throw new UserError('MODEL_MISMATCH', `Expected descriptors of ${inDims} values, got ${rows.length} values.`, 'Re-fit the post-processing for the model in use.');
+    }
+    const n = rows.length / inDims;
+    const out = new Float32Array(n * outDims);
+    const centred = new Float32Array(inDims);
+    for (let r = 0; r < n; r++) {
+      centred.set(rows.subarray(r * inDims, (r + 1) * inDims));
+      normaliseInPlace(centred);
+      for (let j = 0; j < inDims; j++) centred[j] = centred[j]! - this.mean[j]!;
+      this.project(centred, out, r * outDims);
+      if (normalise) normaliseInPlace(out, r * outDims, outDims);
+    }
+    return out;
+  }
+
+  serialise(): Buffer {
+    const header = new Uint32Array([MAGIC, FORMAT_VERSION, this.mode === 'whiten' ? 1 : 0, this.inDims, this.outDims, this.fittedOn, 0]);
+    new Float32Array(header.buffer, 6 * 4, 1)[0] = this.shrinkage;
+    return Buffer.concat([header, this.mean, this.projection].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  }
+
+  static deserialise(bytes: Uint8Array): Postprocessor {
+    const words = bytes.byteLength >= HEADER_WORDS * 4 ? new Uint32Array(copyOut(bytes, 0, HEADER_WORDS * 4)) : null;
+    if (!words || words[0] !== MAGIC || words[1] !== FORMAT_VERSION) throw corrupt('it is not post-processing data of this version');
+    const mode: PostprocessMode = words[2] === 1 ? 'whiten' : 'centre';
+    const [inDims, outDims, fittedOn] = [words[3]!, words[4]!, words[5]!];
+    const shrinkage = new Float32Array(words.buffer, 6 * 4, 1)[0]!;
+    const projectionLength = mode === 'whiten' ? outDims * inDims : 0;
+    if (bytes.byteLength !== (HEADER_WORDS + inDims + projectionLength) * 4) throw corrupt('its length does not match its header');
+    const floats = new Float32Array(copyOut(bytes, HEADER_WORDS * 4, bytes.byteLength));
+    return new Postprocessor(mode, inDims, outDims, fittedOn, shrinkage, floats.slice(0, inDims), floats.slice(inDims));
+  }
+
+  private project(centred: Float32Array, out: Float32Array, offset: number): void {
+    if (this.mode === 'centre') {
+      out.set(centred, offset);
+      return;
+    }
+    const { inDims, outDims, projection } = this;
+    for (let c = 0; c < outDims; c++) {
+      let s = 0;
+      for (let j = 0, p = c * inDims; j < inDims; j++, p++) s += projection[p]! * centred[j]!;
+      out[offset + c] = s;
+    }
+  }
+}
+
+function columnMean(x: Float32Array, dims: number): Float32Array {
+  const sum = new Float64Array(dims);
+  for (let off = 0; off < x.length; off += dims) for (let j = 0; j < dims; j++) sum[j]! += x[off + j]!;
+  const n = x.length / dims;
+  return Float32Array.from(sum, (s) => s / n);
+}
+
+/** Sample covariance (divisor n − 1); accumulates the lower triangle only and mirrors it. */
+function covariance(x: Float32Array, mean: Float32Array, dims: number): Float64Array {
+  const cov = new Float64Array(dims * dims);
+  const row = new Float64Array(dims);
+  for (let off = 0; off < x.length; off += dims) {
+    for (let j = 0; j < dims; j++) row[j] = x[off + j]! - mean[j]!;
+    for (let i = 0; i < dims; i++) {
+      const ri = row[i]!;
+      const base = i * dims;
+      for (let j = 0; j <= i; j++) cov[base + j]! += ri * row[j]!;
+    }
+  }
+  const scale = 1 / (x.length / dims - 1);
+  for (let i = 0; i < dims; i++) {
+    for (let j = 0; j <= i; j++) {
+      cov[i * dims + j]! *= scale;
+      cov[j * dims + i] = cov[i * dims + j]!;
+    }
+  }
+  return cov;
+}
+
+function whiteningProjection(values: Float64Array, vectors: Float64Array, dims: number, outDims: number, shrinkage: number): Float32Array {
+  const positive = values.filter((v) => v > 0);
+  const meanLambda = positive.reduce((a, b) => a + b, 0) / Math.max(positive.length, 1);
+  const projection = new Float32Array(outDims * dims);
+  for (let c = 0; c < outDims; c++) {
+    const inv = 1 / Math.sqrt(Math.max(values[c]!, 0) + shrinkage * meanLambda);
+    for (let j = 0; j < dims; j++) projection[c * dims + j] = vectors[c * dims + j]! * inv;
+  }
+  return projection;
+}
+
+function corrupt(why: string): UserError {
+  return new UserError('CATALOGUE_INVALID', `The saved descriptor post-processing cannot be read: ${why}.`, 'Re-fit the post-processing from the catalogue.');
+}
+
+/**
+ * Generalised-mean (GeM) pooling of a feature map into one value per channel:
+ * (mean of max(x, eps)^p)^(1/p). p = 1 is average pooling, p → ∞ approaches max
+ * pooling; p = 3 favours strong local responses without ignoring the rest.
+ */
+export function gem(featureMap: Float32Array, channels: number, height: number, width: number, p = 3, layout: 'CHW' | 'HWC' = 'CHW', eps = 1e-6): Float32Array {
+  const cells = height * width;
+  if (featureMap.length !== channels * cells) {
+    throw new UserError('MODEL_MISMATCH', `A ${channels}×${height}×${width} feature map needs ${channels * cells} values, not ${featureMap.length}.`, 'Check the model card of the feature extractor.');
+  }
+  const [channelStride, cellStride] = layout === 'CHW' ? [cells, 1] : [1, channels];
+  const out = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let i = 0; i < cells; i++) sum += Math.max(featureMap[c * channelStride + i * cellStride]!, eps) ** p;
+    out[c] = (sum / cells) ** (1 / p);
+  }
+  return out;
+}
+
+/**
+ * Joins per-model descriptors into one. Each part is L2-normalised and scaled by
+ * sqrt(weight), and the result normalised again, so the cosine of two joined
+ * descriptors is the weight-averaged cosine of their parts.
+ */
+export function concatDescriptors(parts: ReadonlyArray<{ vector: Float32Array; weight?: number }>): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.vector.length, 0));
+  let offset = 0;
+  for (const { vector, weight = 1 } of parts) {
+    if (!(weight >= 0)) throw new UserError('INVALID_ARGUMENT', `A descriptor weight must be zero or more, not ${weight}.`, 'Fix the model weights in the settings.');
+    out.set(vector, offset);
+    normaliseInPlace(out, offset, vector.length);
+    const w = Math.sqrt(weight);
+    for (let j = offset; j < offset + vector.length; j++) out[j] = out[j]! * w;
+    offset += vector.length;
+  }
+  normaliseInPlace(out);
+  return out;
+}

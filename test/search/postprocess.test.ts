@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { symmetricEigen } from '../../src-main/engine/search/eigen';
+import { FlatIndex } from '../../src-main/engine/search/index';
+import { Postprocessor, concatDescriptors, gem } from '../../src-main/engine/search/postprocess';
+import { dot } from '../../src-main/engine/search/vectors';
+import { clusteredCatalogue, gaussian, randomMatrix, rng } from './synthetic';
+
+describe('symmetricEigen (tred2 + tql2)', () => {
+  it.each([5, 60, 200])('satisfies A v = λ v for a random symmetric matrix of order %i', (n) => {
+    const r = randomMatrix(n, n, n);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = r[i * n + j]!;
+    const { values, vectors } = symmetricEigen(a, n);
+    for (let c = 0; c < n; c++) {
+      for (let i = 0; i < n; i++) {
+        let av = 0;
+        for (let k = 0; k < n; k++) av += a[i * n + k]! * vectors[c * n + k]!;
+        expect(Math.abs(av - values[c]! * vectors[c * n + i]!)).toBeLessThan(1e-4);
+      }
+      if (c > 0) expect(values[c]!).toBeLessThanOrEqual(values[c - 1]!);
+    }
+  });
+});
+
+describe('Postprocessor', () => {
+  const dims = 24;
+
+  it('whitening gives (near) identity covariance on the data it was fitted on', () => {
+    // Strongly anisotropic data: variance spans four orders of magnitude across directions.
+    const g = gaussian(rng(11));
+    const rows = Float32Array.from({ length: 4000 * dims }, (_, i) => g() * 10 ** ((i % dims) / 6));
+    const post = Postprocessor.fit(rows, dims, { shrinkage: 0 });
+    const white = post.applyBatch(rows, false);
+    const cov = new Float64Array(dims * dims);
+    for (let r = 0; r < 4000; r++) for (let i = 0; i < dims; i++) for (let j = 0; j < dims; j++) cov[i * dims + j]! += (white[r * dims + i]! * white[r * dims + j]!) / 3999;
+    for (let i = 0; i < dims; i++) {
+      for (let j = 0; j < dims; j++) expect(cov[i * dims + j]!).toBeCloseTo(i === j ? 1 : 0, 2);
+    }
+  });
+
+  it('whitening undoes a shared offset and strong nuisance directions that make unrelated objects look alike', () => {
+    const d = 64;
+    const offset = Float32Array.from({ length: d }, () => 0.7);
+    const catalogue = withNuisance(clusteredCatalogue(300, 4, d, 21, 0.6, offset), 31);
+    const queries = withNuisance(clusteredCatalogue(300, 5, d, 21, 0.6, offset), 32); // same centres, fresh noise
+    const queryRows = Float32Array.from({ length: 300 * d }, (_, i) => queries.vectors[(Math.floor(i / d) * 5 + 4) * d + (i % d)]!);
+    const a = catalogue.vectors.subarray(0, d);
+    const b = catalogue.vectors.subarray(299 * 4 * d, 299 * 4 * d + d);
+    expect(dot(a, 0, b, 0, d) / Math.sqrt(dot(a, 0, a, 0, d) * dot(b, 0, b, 0, d))).toBeGreaterThan(0.7);
+    const raw = nnAccuracy(catalogue.vectors, catalogue.objectIds, queryRows, d);
+    const post = Postprocessor.fit(catalogue.vectors, d, { mode: 'whiten' });
+    const whitened = nnAccuracy(post.applyBatch(catalogue.vectors), catalogue.objectIds, post.applyBatch(queryRows), post.outDims);
+    expect(whitened).toBeGreaterThan(raw + 0.2);
+  });
+
+  it('round-trips through its serialised bytes', () => {
+    const rows = randomMatrix(200, dims, 12);
+    const post = Postprocessor.fit(rows, dims, { components: 10 });
+    const copy = Postprocessor.deserialise(post.serialise());
+    expect([copy.inDims, copy.outDims, copy.fittedOn, copy.mode]).toEqual([dims, 10, 200, 'whiten']);
+    expect(copy.apply(rows.subarray(0, dims))).toEqual(post.apply(rows.subarray(0, dims)));
+    expect(() => Postprocessor.deserialise(post.serialise().subarray(8))).toThrow(expect.objectContaining({ code: 'CATALOGUE_INVALID' }));
+  });
+});
+
+/** Adds large random variation along three fixed directions (like lighting changes) to every row. */
+function withNuisance<T extends { vectors: Float32Array }>(c: T, seed: number): T {
+  const d = 64;
+  const g = gaussian(rng(seed));
+  const directions = randomMatrix(3, d, 99);
+  for (let off = 0; off < c.vectors.length; off += d) {
+    for (let k = 0; k < 3; k++) {
+      const w = 0.2 * g();
+      for (let j = 0; j < d; j++) c.vectors[off + j]! += w * directions[k * d + j]!;
+    }
+  }
+  return c;
+}
+
+function nnAccuracy(catalogue: Float32Array, objectIds: Int32Array, queries: Float32Array, dims: number): number {
+  const index = new FlatIndex(dims, { backend: 'js' });
+  index.add(Int32Array.from(objectIds, (_, i) => i), objectIds, catalogue);
+  const hits = index.searchBatch(queries, 1);
+  return hits.filter((h, q) => h[0]!.objectId === q).length / hits.length;
+}
+
+describe('gem pooling', () => {
+  const [c, h, w] = [3, 4, 5];
+  const map = Float32Array.from({ length: c * h * w }, (_, i) => ((i * 37) % 11) / 10);
+
+  it('is average pooling at p = 1 and approaches max pooling as p grows', () => {
+    const avg = gem(map, c, h, w, 1);
+    const nearMax = gem(map, c, h, w, 200);
+    for (let ch = 0; ch < c; ch++) {
+      const cell = map.subarray(ch * h * w, (ch + 1) * h * w);
+      expect(avg[ch]!).toBeCloseTo(cell.reduce((a, b) => a + Math.max(b, 1e-6), 0) / (h * w), 5);
+      expect(nearMax[ch]!).toBeCloseTo(Math.max(...cell), 1);
+      expect(nearMax[ch]!).toBeLessThanOrEqual(Math.max(...cell) + 1e-6);
+    }
+  });
+
+  it('reads HWC maps the same as their CHW transpose', () => {
+    const hwc = new Float32Array(map.length);
+    for (let ch = 0; ch < c; ch++) for (let i = 0; i < h * w; i++) hwc[i * c + ch] = map[ch * h * w + i]!;
+    const a = gem(map, c, h, w, 3, 'CHW');
+    const b = gem(hwc, c, h, w, 3, 'HWC');
+    a.forEach((v, i) => expect(b[i]!).toBeCloseTo(v, 6));
+  });
+});
+
+describe('concatDescriptors', () => {
+  it('gives the weight-averaged cosine of the parts', () => {
+    const [a1, a2, b1, b2] = [randomMatrix(1, 8, 1), randomMatrix(1, 5, 2), randomMatrix(1, 8, 3), randomMatrix(1, 5, 4)];
+    const cos = (x: Float32Array, y: Float32Array): number => dot(x, 0, y, 0, x.length) / Math.sqrt(dot(x, 0, x, 0, x.length) * dot(y, 0, y, 0, y.length));
+    const a = concatDescriptors([{ vector: a1, weight: 3 }, { vector: a2, weight: 1 }]);
+    const b = concatDescriptors([{ vector: b1, weight: 3 }, { vector: b2, weight: 1 }]);
+    expect(a).toHaveLength(13);
+    expect(cos(a, b)).toBeCloseTo((3 * cos(a1, b1) + cos(a2, b2)) / 4, 5);
+  });
+});
