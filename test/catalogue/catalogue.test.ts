@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalogue, type NewPhoto } from '../../src-main/engine/catalogue/catalogue';
-import { REPO, tempDir } from './helpers';
+import { REPO, tempDir } from '../helpers/files';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => { tmp = tempDir(); });

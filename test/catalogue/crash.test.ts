@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makePhoto, REPO, tempDir } from './helpers';
+import { makePhoto, REPO, tempDir } from '../helpers/files';
 
 const OBJECTS = 40;
 const PER_OBJECT = 10;

@@ -5,7 +5,7 @@ import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { runImport, type ImportSummary } from '../../src-main/engine/catalogue/import';
 import { accessionPattern, DEFAULT_ACCESSION_PATTERN, planFromFileNames, planFromFolderTree } from '../../src-main/engine/catalogue/import-folders';
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
-import { makePhoto, tempDir, writePngHeader } from './helpers';
+import { makePhoto, tempDir, writePngHeader } from '../helpers/files';
 
 let tmp: ReturnType<typeof tempDir>;
 let cat: Catalogue;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePhoto, REPO, tempDir } from '../catalogue/helpers';
+import { makePhoto, REPO, tempDir } from '../helpers/files';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {

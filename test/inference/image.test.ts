@@ -1,35 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src-main/engine/errors';
 import { loadPixels, pixelsToTensor, probeImage } from '../../src-main/engine/inference/image';
 import type { InputSpec } from '../../src-main/engine/models/card';
+import { writePngHeader } from '../helpers/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'image-'));
 const spec = (over: Partial<InputSpec> = {}): InputSpec => ({
   name: 'input', layout: 'NHWC', width: 8, height: 8, colourOrder: 'RGB', range: [0, 255], resize: 'squash', ...over,
 });
-
-/** A PNG whose header claims a size without the pixels: nothing may try to decode it. */
-function pngHeaderOnly(path: string, width: number, height: number): string {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  writeFileSync(path, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(3 * width + 1))), chunk('IEND', Buffer.alloc(0))]));
-  return path;
-}
 
 /** Left half red, right half blue. */
 const halves = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#0000ff' } })
@@ -68,7 +50,8 @@ describe('bad photos get a specific error naming the file', () => {
   });
 
   it('a 30000 x 30000 PNG is refused from its header, before decoding', async () => {
-    const path = pngHeaderOnly(join(dir, 'huge.png'), 30000, 30000);
+    const path = join(dir, 'huge.png');
+    writePngHeader(path, 30000, 30000);
     await expectUserError(probeImage(path), 'IMAGE_TOO_LARGE', '30000 x 30000');
     await expectUserError(loadPixels(path, spec()), 'IMAGE_TOO_LARGE', 'huge.png');
   });

@@ -38,6 +38,24 @@ describe('Postprocessor', () => {
     }
   });
 
+  it('with fewer photos than dimensions (the Gram route) still whitens the directions the photos span', () => {
+    const n = 40;
+    const wide = 100;
+    const g = gaussian(rng(5));
+    const rows = Float32Array.from({ length: n * wide }, (_, i) => g() * (1 + (i % wide) / 10) + (i % wide === 0 ? 3 : 0));
+    const post = Postprocessor.fit(rows, wide, { shrinkage: 0 });
+    expect(post.outDims).toBe(n - 1);
+    const white = post.applyBatch(rows, false);
+    const k = post.outDims;
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j <= i; j++) {
+        let c = 0;
+        for (let r = 0; r < n; r++) c += (white[r * k + i]! * white[r * k + j]!) / (n - 1);
+        expect(c).toBeCloseTo(i === j ? 1 : 0, 3);
+      }
+    }
+  });
+
   it('whitening undoes a shared offset and strong nuisance directions that make unrelated objects look alike', () => {
     const d = 64;
     const offset = Float32Array.from({ length: d }, () => 0.7);

@@ -1,4 +1,4 @@
-import type { PhotoInput } from '../inference/embed';
+import type { EmbeddedPhoto, PhotoInput, PhotoResult } from '../inference/embed';
 import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
 import { concatDescriptors, gem } from '../search/postprocess';
@@ -31,45 +31,33 @@ export class Describer {
     return this.pools.get(model)!;
   }
 
-  /** Descriptors of one part for many photos, batch by batch in input order. */
+  /**
+   * Descriptors of one part for many photos, batch by batch in input order. A photo and its
+   * mirror image may run on different workers (a query's two views run in parallel).
+   */
   async *describePart(part: DescriptorPart, photos: PhotoInput[], options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<Described[]> {
     const pool = this.pool(part.model);
     const views = this.recipe.flip ? 2 : 1;
-    // Each photo and its mirror image travel in the same batch.
     const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
-    const batchSize = (options.batchSize ?? 1) * views;
     const withFeaturemaps = part.pooling === 'gem';
     const [channels, h, w] = pool.card.outputs.featuremap.shape.slice(1);
-    for await (const batch of pool.embed(inputs, { batchSize, withFeaturemaps, signal: options.signal })) {
+    const pooled = (r: EmbeddedPhoto) => unit(withFeaturemaps ? gem(r.featuremap!, channels, h, w, GEM_P) : r.embedding);
+    let pending: PhotoResult[] = [];
+    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, withFeaturemaps, signal: options.signal })) {
+      pending.push(...batch);
       const out: Described[] = [];
-      for (let i = 0; i < batch.length; i += views) {
-        const failed = batch.slice(i, i + views).find((r) => 'error' in r);
-        if (failed && 'error' in failed) {
-          out.push(failed);
-          continue;
-        }
-        const vector = new Float32Array(withFeaturemaps ? channels : pool.card.embeddingDim);
-        for (const r of batch.slice(i, i + views)) {
-          if (!('embedding' in r)) continue;
-          const view = withFeaturemaps ? gem(r.featuremap!, channels, h, w, GEM_P) : r.embedding;
-          normaliseInPlace(view);
-          for (let j = 0; j < vector.length; j++) vector[j] += view[j];
-        }
-        normaliseInPlace(vector);
-        out.push({ path: batch[i].path, vector });
-      }
-      yield out;
+      for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled));
+      if (out.length > 0) yield out;
     }
   }
 
   /** The joined descriptor of each photo (a query): all parts, each weighted. */
   async describe(photos: PhotoInput[]): Promise<Described[]> {
-    const perPart: Described[][] = [];
-    for (const part of this.recipe.parts) {
+    const perPart = await Promise.all(this.recipe.parts.map(async (part) => {
       const all: Described[] = [];
-      for await (const batch of this.describePart(part, photos, { batchSize: photos.length })) all.push(...batch);
-      perPart.push(all);
-    }
+      for await (const batch of this.describePart(part, photos)) all.push(...batch);
+      return all;
+    }));
     return photos.map((p, i) => {
       const failed = perPart.map((d) => d[i]).find((d) => 'error' in d);
       if (failed) return failed;
@@ -83,4 +71,19 @@ export class Describer {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
+}
+
+/** The mean of a photo's views (original, mirrored), each pooled and normalised; the first error wins. */
+function combineViews(views: PhotoResult[], pooled: (r: EmbeddedPhoto) => Float32Array): Described {
+  const failed = views.find((r) => 'error' in r);
+  if (failed && 'error' in failed) return failed;
+  const vectors = (views as EmbeddedPhoto[]).map(pooled);
+  const sum = new Float32Array(vectors[0].length);
+  for (const v of vectors) for (let j = 0; j < sum.length; j++) sum[j] += v[j];
+  return { path: views[0].path, vector: unit(sum) };
+}
+
+function unit(v: Float32Array): Float32Array {
+  normaliseInPlace(v);
+  return v;
 }

@@ -10,9 +10,8 @@ export interface PhotoInput extends LoadOptions {
   path: string;
 }
 
-export type PhotoResult =
-  | { path: string; embedding: Float32Array; featuremap?: Float32Array }
-  | { path: string; error: UserError };
+export type EmbeddedPhoto = { path: string; embedding: Float32Array; featuremap?: Float32Array };
+export type PhotoResult = EmbeddedPhoto | { path: string; error: UserError };
 
 async function decode(model: EmbeddingModel, photo: PhotoInput): Promise<Buffer | UserError> {
   try {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -32,13 +32,27 @@ function cudaInstalled(): boolean {
   }
 }
 
+/**
+ * WebGPU reaches the GPU through Vulkan on Linux. Without the Vulkan loader it can only fail
+ * (and its native layer prints a warning on every start), so it is not tried.
+ */
+function vulkanLoaderInstalled(): boolean {
+  const named = (dir: string) => existsSync(join(dir, 'libvulkan.so.1'));
+  if ((process.env.LD_LIBRARY_PATH ?? '').split(':').some((d) => d && named(d))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some(named);
+  }
+}
+
 /** Accelerators worth trying on this platform, best first; the CPU always closes the list. */
 export function providerOrder(platform = process.platform): ProviderName[] {
   const order: ProviderName[] = [];
   if (cudaInstalled()) order.push('cuda');
-  if (platform === 'win32') order.push('dml');
+  if (platform === 'win32') order.push('dml', 'webgpu');
   if (platform === 'darwin') order.push('coreml');
-  if (platform === 'linux' || platform === 'win32') order.push('webgpu');
+  if (platform === 'linux' && vulkanLoaderInstalled()) order.push('webgpu');
   return [...order, 'cpu'];
 }
 

@@ -48,14 +48,14 @@ export class Postprocessor {
     if (!Number.isInteger(n) || n < 2) {
       throw new UserError('INVALID_ARGUMENT', 'Post-processing needs at least two descriptors to learn from.', 'Add more photos to the catalogue before enabling whitening.');
     }
-    const x = normaliseRows(rows.slice(), dims);
+    const x = normaliseRows(evenSample(rows, dims, MAX_FIT_ROWS), dims);
     const mean = columnMean(x, dims);
     const mode = options.mode ?? 'whiten';
     const shrinkage = options.shrinkage ?? 0.1;
     if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
-    const eigen = symmetricEigen(covariance(x, mean, dims), dims);
+    const { values, vectors } = principalAxes(x, mean, dims);
     const outDims = Math.min(options.components ?? dims, dims, n - 1);
-    return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(eigen.values, eigen.vectors, dims, outDims, shrinkage));
+    return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(values, vectors, dims, outDims, shrinkage));
   }
 
   /** Post-processes one descriptor into a new, L2-normalised vector of outDims values. */
@@ -114,11 +114,71 @@ export class Postprocessor {
   }
 }
 
+/**
+ * Covariance costs rows x dims^2: past this many rows, an even sample estimates the leading
+ * directions as well and keeps a 2560-d fit on a large catalogue under a minute.
+ */
+const MAX_FIT_ROWS = 8000;
+
+/** A copy of at most `max` rows, evenly spaced (deterministic). */
+function evenSample(rows: Float32Array, dims: number, max: number): Float32Array {
+  const n = rows.length / dims;
+  if (n <= max) return rows.slice();
+  const out = new Float32Array(max * dims);
+  for (let i = 0; i < max; i++) {
+    const r = Math.floor((i * n) / max);
+    out.set(rows.subarray(r * dims, (r + 1) * dims), i * dims);
+  }
+  return out;
+}
+
 function columnMean(x: Float32Array, dims: number): Float32Array {
   const sum = new Float64Array(dims);
   for (let off = 0; off < x.length; off += dims) for (let j = 0; j < dims; j++) sum[j]! += x[off + j]!;
   const n = x.length / dims;
   return Float32Array.from(sum, (s) => s / n);
+}
+
+/**
+ * Eigenvalues (largest first) and unit eigenvectors (rows) of the rows' covariance.
+ * With fewer rows than dimensions (most catalogues against 2560-d joined descriptors) the
+ * n × n Gram matrix has the same non-zero eigenvalues, and X^T u / sqrt((n-1) lambda) are the
+ * covariance's eigenvectors: a d^3 decomposition becomes an n^3 one.
+ */
+function principalAxes(x: Float32Array, mean: Float32Array, dims: number): { values: Float64Array; vectors: Float64Array } {
+  const rows = x.length / dims;
+  if (rows >= dims) {
+    const eigen = symmetricEigen(covariance(x, mean, dims), dims);
+    return { values: eigen.values, vectors: eigen.vectors };
+  }
+  const centred = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) centred[i] = x[i]! - mean[i % dims]!;
+  const eigen = symmetricEigen(gram(centred, rows, dims), rows);
+  const vectors = new Float64Array(rows * dims);
+  for (let c = 0; c < rows; c++) {
+    const lambda = eigen.values[c]!;
+    if (!(lambda > 0)) continue; // null directions stay zero and get no weight
+    const scale = 1 / Math.sqrt((rows - 1) * lambda);
+    for (let r = 0; r < rows; r++) {
+      const u = eigen.vectors[c * rows + r]! * scale;
+      if (u === 0) continue;
+      for (let j = 0, o = r * dims; j < dims; j++) vectors[c * dims + j]! += u * centred[o + j]!;
+    }
+  }
+  return { values: eigen.values, vectors };
+}
+
+/** X X^T / (n - 1) of centred rows. */
+function gram(centred: Float64Array, rows: number, dims: number): Float64Array {
+  const g = new Float64Array(rows * rows);
+  for (let a = 0; a < rows; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let j = 0, oa = a * dims, ob = b * dims; j < dims; j++) s += centred[oa + j]! * centred[ob + j]!;
+      g[a * rows + b] = g[b * rows + a] = s / (rows - 1);
+    }
+  }
+  return g;
 }
 
 /** Sample covariance (divisor n − 1); accumulates the lower triangle only and mirrors it. */
