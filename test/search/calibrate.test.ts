@@ -25,6 +25,12 @@ describe('calibrate', () => {
     expect(result.impostorAcceptRate).toBeLessThan(0.01);
   });
 
+  it('sits midway between the populations when they are apart, keeping more genuine matches than the 95 % floor', () => {
+    const result = calibrate(indexOf(100, 4, 0.45));
+    expect(result.genuineAcceptRate!).toBeGreaterThan(0.98);
+    expect(result.impostorAcceptRate).toBeLessThan(0.01);
+  });
+
   it('falls back to nearest-other-object scores when every object has one photo', () => {
     const index = indexOf(300, 1, 0.35);
     const result = calibrate(index, { impostorQuantile: 0.9 });

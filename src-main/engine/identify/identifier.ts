@@ -19,12 +19,12 @@ export interface IdentifiedObject {
   collection: string;
   /** Similarity used for ranking (after the catalogue's post-processing). */
   score: number;
-  /** The object's photo most like the query, and its similarity. */
+  /** The object's photo most like the query, and its similarity (centred cosine, the one the threshold applies to). */
   bestPhoto: { photoId: number; path: string; score: number };
 }
 
 export interface Identification {
-  /** True when even the best match is below the catalogue's calibrated threshold. */
+  /** True when even the best match's photo is below the catalogue's calibrated threshold. */
   notInCatalogue: boolean;
   threshold: number;
   calibration: Calibration;
@@ -70,17 +70,24 @@ function withPrototypes(objectIds: Int32Array, vectors: Float32Array, dims: numb
   return out;
 }
 
+function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Array, dims: number): FlatIndex {
+  const index = new FlatIndex(dims);
+  index.add(rows.photoIds, rows.objectIds, vectors);
+  return index;
+}
+
 /**
- * Answers "which catalogued object is in these photos?" for one catalogue and recipe. What
- * it learns from the catalogue (post-processing, threshold) is stored in the catalogue and
- * refitted when the catalogue has changed since.
+ * Answers "which catalogued object is in these photos?" for one catalogue and recipe.
+ *
+ * Objects are ranked in the recipe's space (whitened, by default). Whether the best one is
+ * in the catalogue at all is decided in the merely centred space: a whitening fitted on the
+ * catalogue's own photos spreads them apart more than it spreads a new photo, so a threshold
+ * learned from those photos in the whitened space would not hold for a query.
  */
 export class Identifier {
   private builtAt = -1;
-  private index!: FlatIndex;
-  private ranker!: ObjectRanker;
-  private postprocessor?: Postprocessor;
-  private calibration!: Calibration;
+  private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor };
+  private verification!: { index: FlatIndex; centring: Postprocessor; calibration: Calibration };
 
   constructor(private readonly catalogue: Catalogue, private readonly describer: Describer) {}
 
@@ -88,7 +95,7 @@ export class Identifier {
     return this.describer.recipe;
   }
 
-  /** Rebuilds the index when photos or embeddings changed; cheap when nothing did. */
+  /** Rebuilds the indexes when photos or embeddings changed; cheap when nothing did. */
   prepare(): void {
     const state = this.catalogue.state();
     if (state === this.builtAt) return;
@@ -98,28 +105,29 @@ export class Identifier {
       throw new UserError('INVALID_ARGUMENT', `The catalogue ${this.catalogue.path} has no embedded photos for ${this.recipe.parts.map((p) => p.model).join(' + ')}.`,
         'Import photos and run `artefact-lens embed` first.');
     }
-    this.postprocessor = this.recipe.postprocess === 'none' ? undefined : this.fittedPostprocessor(key, rows);
-    const vectors = this.postprocessor ? this.postprocessor.applyBatch(rows.vectors) : rows.vectors;
-    this.index = new FlatIndex(this.postprocessor?.outDims ?? rows.dims);
-    this.index.add(rows.photoIds, rows.objectIds, vectors);
-    this.ranker = new ObjectRanker(this.index);
-    this.calibration = this.fittedCalibration(key);
+    const centring = Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
+    const centred = indexOf(rows, centring.applyBatch(rows.vectors), rows.dims);
+    this.verification = { index: centred, centring, calibration: this.fittedCalibration(key, centred) };
+    const { postprocess } = this.recipe;
+    const postprocessor = postprocess === 'whiten' ? this.fittedWhitening(key, rows) : postprocess === 'centre' ? centring : undefined;
+    const index = postprocess === 'centre' ? centred
+      : postprocessor ? indexOf(rows, postprocessor.applyBatch(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
+    this.ranking = { index, ranker: new ObjectRanker(index), postprocessor };
     this.builtAt = state;
   }
 
-  private fittedPostprocessor(key: string, rows: ReturnType<typeof joinedDescriptors>): Postprocessor {
-    const stored = this.catalogue.getArtifact(`postprocess:${key}`);
+  private fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Postprocessor {
+    const stored = this.catalogue.getArtifact(`whitening:${key}`);
     if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
-    const training = this.recipe.postprocess === 'whiten' ? withPrototypes(rows.objectIds, rows.vectors, rows.dims) : rows.vectors;
-    const fitted = Postprocessor.fit(training, rows.dims, { mode: this.recipe.postprocess === 'whiten' ? 'whiten' : 'centre' });
-    this.catalogue.putArtifact(`postprocess:${key}`, { blob: fitted.serialise() });
+    const fitted = Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten' });
+    this.catalogue.putArtifact(`whitening:${key}`, { blob: fitted.serialise() });
     return fitted;
   }
 
-  private fittedCalibration(key: string): Calibration {
+  private fittedCalibration(key: string, centred: FlatIndex): Calibration {
     const stored = this.catalogue.getArtifact(`calibration:${key}`);
     if (stored?.json && !stored.stale) return stored.json as Calibration;
-    const fitted = calibrate(this.index);
+    const fitted = calibrate(centred);
     this.catalogue.putArtifact(`calibration:${key}`, { json: fitted });
     return fitted;
   }
@@ -131,19 +139,15 @@ export class Identifier {
     const described = await this.describer.describe(photos);
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;
-    const dims = this.index.dims;
-    const queries = new Float32Array(photos.length * dims);
-    described.forEach((d, i) => {
-      const v = (d as { vector: Float32Array }).vector;
-      queries.set(this.postprocessor ? this.postprocessor.apply(v) : v, i * dims);
-    });
-    const query = fuseMeanEmbedding(queries, dims);
-    const results = this.ranker.rank(query, this.recipe.aggregation, options.top ?? 10).map((m) => this.describeMatch(m, query));
-    const top = results[0]?.bestPhoto.score ?? -1;
+    const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
+    const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.postprocessor?.apply(v) ?? v)), this.ranking.index.dims);
+    const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
+    const results = this.ranking.ranker.rank(query, this.recipe.aggregation, options.top ?? 10).map((m) => this.describeMatch(m, check));
+    const { calibration } = this.verification;
     const answer = {
-      notInCatalogue: decide(top, results[1]?.bestPhoto.score, this.calibration.threshold),
-      threshold: this.calibration.threshold,
-      calibration: this.calibration,
+      notInCatalogue: decide(results[0]?.bestPhoto.score ?? -1, undefined, calibration.threshold),
+      threshold: calibration.threshold,
+      calibration,
       results,
       recipe: recipeKey(this.recipe),
       catalogueState: this.catalogue.state(),
@@ -157,10 +161,11 @@ export class Identifier {
     return { ...answer, logId };
   }
 
-  private describeMatch(m: { objectId: number; score: number; bestPhotoId: number; rank: number }, query: Float32Array): IdentifiedObject {
+  /** `check` is the query in the verification space, where the best photo's similarity is measured. */
+  private describeMatch(m: { objectId: number; score: number; bestPhotoId: number; rank: number }, check: Float32Array): IdentifiedObject {
     const object = this.catalogue.getObject(m.objectId)!;
     const photo = this.catalogue.getPhoto(m.bestPhotoId)!;
-    const row = this.index.rowOf(m.bestPhotoId)!;
+    const { index } = this.verification;
     return {
       rank: m.rank,
       objectId: m.objectId,
@@ -169,7 +174,17 @@ export class Identifier {
       subcategory: object.subcollection,
       collection: object.collection,
       score: m.score,
-      bestPhoto: { photoId: photo.id, path: photo.path, score: dot(query, 0, this.index.vectorAt(row), 0, this.index.dims) },
+      bestPhoto: { photoId: photo.id, path: photo.path, score: dot(check, 0, index.vectorAt(index.rowOf(m.bestPhotoId)!), 0, index.dims) },
     };
   }
+}
+
+function joinRows(vectors: Float32Array[]): Float32Array {
+  const out = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
+  let offset = 0;
+  for (const v of vectors) {
+    out.set(v, offset);
+    offset += v.length;
+  }
+  return out;
 }

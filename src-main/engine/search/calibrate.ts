@@ -6,9 +6,10 @@ import { dot } from './vectors';
  *
  * leave-one-out: each photo of an object with two or more photos is taken out and
  * scored against the rest; its own object's best photo gives a genuine score, the best
- * photo of any other object an impostor score. The threshold keeps `genuineAcceptRate`
- * of genuine matches, and the impostor scores estimate how often an object that is not
- * catalogued would still be accepted.
+ * photo of any other object an impostor score. The threshold keeps at least
+ * `genuineAcceptRate` of genuine matches; when the impostors' `impostorQuantile` lies below
+ * that, it sits midway between the two. The impostor scores estimate how often an object
+ * that is not catalogued would still be accepted.
  *
  * nearest-other-only: when every object has a single photo there are no genuine pairs;
  * the threshold is then a high quantile of nearest-other-object scores. It only bounds
@@ -48,7 +49,11 @@ export function calibrate(index: VectorIndex, options: CalibrationOptions = {}):
     return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: queries.length };
   }
   const genuine = queries.map((row) => bestOwnScore(index, row, rowsByObject.get(index.objectIdAt(row))!));
-  const threshold = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
+  const genuineFloor = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
+  const impostorCeiling = quantile(impostor, options.impostorQuantile ?? 0.99);
+  // Where the two populations are apart, sit midway: a catalogue's leave-one-out pairs are few
+  // and often harder than a query's nearest view, so the genuine floor alone rejects too many.
+  const threshold = impostorCeiling < genuineFloor ? (impostorCeiling + genuineFloor) / 2 : genuineFloor;
   return {
     threshold,
     genuineAcceptRate: shareAtLeast(genuine, threshold),

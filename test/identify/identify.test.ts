@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
+import { runImport } from '../../src-main/engine/catalogue/import';
+import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
+import { Describer } from '../../src-main/engine/identify/describe';
+import { Identifier } from '../../src-main/engine/identify/identifier';
+import { DEFAULT_RECIPE } from '../../src-main/engine/identify/recipe';
+import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
+import type { Progress } from '../../src-main/engine/jobs/progress';
+import { tempDir } from '../helpers/files';
+import { COIL, hasCoil, manifestRows, syntheticPhoto } from '../helpers/photos';
+
+/** Six COIL objects photographed every 60 degrees; the views in between are held out as queries. */
+const OBJECTS = ['coil-002', 'coil-003', 'coil-004', 'coil-005', 'coil-006', 'coil-007'];
+const inCatalogue = (angle: number) => angle % 60 === 0;
+const heldOut = (angle: number) => angle % 60 === 30;
+
+describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recipe)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let catalogue: Catalogue;
+  let describer: Describer;
+  let identifier: Identifier;
+  const rows = manifestRows(COIL).filter((r) => OBJECTS.includes(r.instance_id));
+  const queries = rows.filter((r) => heldOut(Number(r.view_angle_deg)));
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    const manifest = join(tmp.dir, 'manifest.csv');
+    writeFileSync(manifest, ['image_path,instance_id,subcategory', ...rows.filter((r) => inCatalogue(Number(r.view_angle_deg)))
+      .map((r) => `${join(COIL, r.image_path)},${r.instance_id},turntable`)].join('\n'));
+    catalogue = Catalogue.open(join(tmp.dir, 'cat.sqlite'), { create: true });
+    await runImport(catalogue, planFromManifest(manifest));
+    describer = await Describer.open(DEFAULT_RECIPE, { provider: 'cpu' });
+    identifier = new Identifier(catalogue, describer);
+  });
+  afterAll(async () => {
+    await describer.close();
+    catalogue.close();
+    tmp.remove();
+  });
+
+  it('embeds every photo for every part of the recipe, reporting progress to the end', async () => {
+    const seen: Progress[] = [];
+    const summary = await embedCatalogue(catalogue, describer, { onProgress: (p) => seen.push(p) });
+    expect(summary).toEqual({ embedded: 36 * DEFAULT_RECIPE.parts.length, failed: [] });
+    expect(seen.at(-1)).toMatchObject({ done: 72, total: 72 });
+    expect(seen.every((p) => p.perSecond > 0)).toBe(true);
+    expect((await embedCatalogue(catalogue, describer)).embedded).toBe(0);
+  });
+
+  it('puts the right object at rank 1 for each held-out view, and accepts nearly all of them', async () => {
+    let rejected = 0;
+    for (const q of queries) {
+      const answer = await identifier.identify([{ path: join(COIL, q.image_path) }], { top: 3 });
+      expect(answer.results[0].instanceId, q.image_path).toBe(q.instance_id);
+      expect(answer.results[0]).toMatchObject({ rank: 1, subcategory: 'turntable' });
+      expect(answer.results[0].score).toBeGreaterThan(answer.results[1].score);
+      if (answer.notInCatalogue) rejected++;
+    }
+    // The threshold is set to accept 95 % of the catalogue's own leave-one-out matches.
+    expect(rejected / queries.length).toBeLessThanOrEqual(0.1);
+  });
+
+  it('fuses several photos of one object into one query and logs every answer', async () => {
+    const views = queries.filter((q) => q.instance_id === 'coil-004').slice(0, 3).map((q) => ({ path: join(COIL, q.image_path) }));
+    const answer = await identifier.identify(views);
+    expect(answer.results[0].instanceId).toBe('coil-004');
+    const log = catalogue.recentIdentifications(1)[0];
+    expect(log.id).toBe(answer.logId);
+    expect(log.queryPaths).toEqual(views.map((v) => v.path));
+    expect(log.queryHashes.every((h) => /^[0-9a-f]{64}$/.test(h))).toBe(true);
+  });
+
+  it('answers "not in the catalogue" for a photo of something else', async () => {
+    const stranger = await syntheticPhoto(join(tmp.dir, 'stranger.png'), 3, 128);
+    const answer = await identifier.identify([{ path: stranger }]);
+    expect(answer.notInCatalogue).toBe(true);
+    expect(answer.results[0].bestPhoto.score).toBeLessThan(answer.threshold);
+    expect(answer.calibration.basis).toBe('leave-one-out');
+  });
+
+  it('refuses a query photo it cannot read, naming it', async () => {
+    const bad = join(tmp.dir, 'bad.jpg');
+    writeFileSync(bad, 'not a photo');
+    await expect(identifier.identify([{ path: bad }])).rejects.toMatchObject({ code: 'NOT_AN_IMAGE', message: expect.stringContaining('bad.jpg') });
+  });
+});
