@@ -102,7 +102,7 @@ export class Identifier {
     const key = recipeKey(this.recipe);
     const rows = joinedDescriptors(this.catalogue, this.recipe);
     if (rows.photoIds.length === 0) {
-      throw new UserError('INVALID_ARGUMENT', `The catalogue ${this.catalogue.path} has no embedded photos for ${this.recipe.parts.map((p) => p.model).join(' + ')}.`,
+      throw new UserError('CATALOGUE_NOT_EMBEDDED', `The catalogue ${this.catalogue.path} has no embedded photos for ${this.recipe.parts.map((p) => p.model).join(' + ')}.`,
         'Import photos and run `artefact-lens embed` first.');
     }
     const centring = Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });

@@ -1,0 +1,99 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tempDir } from '../helpers/files';
+import { syntheticPhoto } from '../helpers/photos';
+
+const CLI = join(REPO, 'bin', 'artefact-lens.js');
+const OBJECTS = 10;
+const VIEWS = 4;
+const MODEL = ['--model', 'mobilenet-v2-140', '--provider', 'cpu'];
+
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8' });
+
+/** A view of synthetic object `seed`: the same scene turned and scaled a little. */
+async function view(path: string, seed: number, v: number): Promise<string> {
+  const base = await syntheticPhoto(join(tmpdir(), `artefact-lens-scene-${seed}.png`), seed, 160);
+  await sharp(base).rotate(v * 7, { background: '#222' }).resize(140 + v * 10).png().toFile(path);
+  return path;
+}
+
+function embeddingRows(db: string): { count: number; sizes: number[] } {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return {
+      count: conn.prepare('SELECT count(*) FROM embeddings').pluck().get() as number,
+      sizes: conn.prepare('SELECT DISTINCT length(vector) FROM embeddings').pluck().all() as number[],
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+describe('artefact-lens embed and identify', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: string;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    db = join(tmp.dir, 'cat.sqlite');
+    for (let o = 0; o < OBJECTS; o++) {
+      mkdirSync(join(tmp.dir, 'in', `EG${100 + o}`), { recursive: true });
+      for (let v = 0; v < VIEWS; v++) await view(join(tmp.dir, 'in', `EG${100 + o}`, `${v}.png`), o * 5 + 1, v);
+    }
+    expect(run('import', '--db', db, '--folder', join(tmp.dir, 'in')).status).toBe(0);
+  });
+  afterAll(() => tmp.remove());
+
+  it('refuses to identify before anything is embedded, saying what to do', () => {
+    const r = run('identify', '--db', db, join(tmp.dir, 'in', 'EG100', '0.png'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('artefact-lens embed');
+  });
+
+  it('survives kill -9 mid-embedding and completes on the next run', async () => {
+    const child = spawn(process.execPath, [CLI, 'embed', '--db', db, ...MODEL], { cwd: REPO, stdio: 'ignore' });
+    while (embeddingRows(db).count === 0) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const partial = embeddingRows(db);
+    expect(partial.count).toBeLessThan(OBJECTS * VIEWS);
+    expect(partial.sizes).toEqual([1792 * 4]); // every stored vector is whole
+    const conn = new Database(db, { readonly: true });
+    expect(conn.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+    conn.close();
+
+    const rerun = run('embed', '--db', db, ...MODEL);
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain(`Embedded ${OBJECTS * VIEWS - partial.count} photo descriptors; 0 photos failed.`);
+    expect(embeddingRows(db).count).toBe(OBJECTS * VIEWS);
+  });
+
+  it('prints the ranked objects as JSON, the photographed object first', async () => {
+    const query = await view(join(tmp.dir, 'query.png'), 3 * 5 + 1, 5);
+    const r = run('identify', '--db', db, '--json', '--top', '3', query);
+    expect(r.status, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout);
+    expect(answer.notInCatalogue).toBe(false);
+    expect(answer.results).toHaveLength(3);
+    expect(answer.results[0]).toMatchObject({ rank: 1, instanceId: 'EG103', subcategory: null, title: null });
+    expect(answer.results[0].bestPhoto).toContain(join('EG103', ''));
+    expect(answer.results[0].score).toBeGreaterThan(answer.results[1].score);
+  });
+
+  it('explains a bad crop box and a photo it cannot read in one line', () => {
+    const photo = join(tmp.dir, 'in', 'EG100', '0.png');
+    const crop = run('identify', '--db', db, '--crop', '0.5,0.5,wide', photo);
+    expect(crop.status).toBe(2);
+    expect(crop.stderr).toContain('x,y,width,height');
+    const missing = run('identify', '--db', db, join(tmp.dir, 'nowhere.jpg'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('nowhere.jpg');
+  });
+});
