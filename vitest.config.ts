@@ -1,6 +1,9 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Compiles the renderer's .vue files for test/renderer (which picks happy-dom per file).
+  plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', './test/reporters/summary-line.ts'],

@@ -1,0 +1,17 @@
+import type { OpenDialogOptions } from 'electron';
+import type { DialogPurpose } from '../contract';
+
+const CATALOGUE_FILTER = { name: 'Artefact Lens catalogue', extensions: ['sqlite', 'sqlite3', 'db'] };
+const PHOTO_FILTER = { name: 'Photos', extensions: ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic', 'heif'] };
+
+/** What each file dialog asks for; 'new-catalogue' is a save dialog, the others open. */
+export function openDialogOptions(purpose: Exclude<DialogPurpose, 'new-catalogue'>): OpenDialogOptions {
+  switch (purpose) {
+    case 'open-catalogue': return { title: 'Open a catalogue', properties: ['openFile'], filters: [CATALOGUE_FILTER] };
+    case 'manifest': return { title: 'Choose a manifest', properties: ['openFile'], filters: [{ name: 'CSV manifest', extensions: ['csv'] }] };
+    case 'folder': return { title: 'Choose the folder of photos', properties: ['openDirectory'] };
+    case 'photos': return { title: 'Choose photos of one object', properties: ['openFile', 'multiSelections'], filters: [PHOTO_FILTER] };
+  }
+}
+
+export const NEW_CATALOGUE_DIALOG = { title: 'Create a catalogue', defaultPath: 'catalogue.sqlite', filters: [CATALOGUE_FILTER] };

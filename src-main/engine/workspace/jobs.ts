@@ -1,0 +1,67 @@
+import type { EventMessage, JobFinished, JobKind, JobProgress } from '../../contract';
+import { UserError } from '../errors';
+import type { Progress } from '../jobs/progress';
+import { toErrorData } from './dispatch';
+
+export type Emit = (message: EventMessage) => void;
+
+/** Progress events at most this often: a bar does not need more, and the window stays calm. */
+const PROGRESS_INTERVAL_MS = 100;
+
+type Work<S> = (signal: AbortSignal, report: (p: Progress) => void) => Promise<S>;
+
+/**
+ * The one long job a catalogue runs at a time (an import or an embedding): it streams progress
+ * events, can be cancelled, and announces how it ended.
+ */
+export class JobRunner {
+  private nextId = 1;
+  private running?: { id: number; kind: JobKind; controller: AbortController; done: Promise<void> };
+
+  constructor(private readonly emit: Emit) {}
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Refuses what cannot happen while a job writes to the catalogue. */
+  assertIdle(doing: string): void {
+    if (!this.running) return;
+    throw new UserError('CATALOGUE_LOCKED', `The catalogue is busy with an ${this.running.kind === 'import' ? 'import' : 'embedding'}, so it cannot ${doing} now.`,
+      'Wait for it to finish, or cancel it, then try again.');
+  }
+
+  start<S extends (JobFinished & { summary: unknown })['summary']>(kind: JobKind, work: Work<S>, after: () => void): number {
+    this.assertIdle(kind === 'import' ? 'start an import' : 'start embedding');
+    const id = this.nextId++;
+    const controller = new AbortController();
+    let shown = 0;
+    const report = (p: Progress) => {
+      if (Date.now() - shown < PROGRESS_INTERVAL_MS && p.done < p.total) return;
+      shown = Date.now();
+      this.emit({ name: 'job.progress', payload: { jobId: id, kind, ...p } satisfies JobProgress });
+    };
+    const done = work(controller.signal, report).then(
+      (summary) => ({ jobId: id, kind, summary }) as JobFinished,
+      (e: unknown) => ({ jobId: id, kind, error: toErrorData(e) }) as JobFinished,
+    ).then((finished) => {
+      this.running = undefined;
+      after();
+      this.emit({ name: 'job.finished', payload: finished });
+    });
+    this.running = { id, kind, controller, done };
+    return id;
+  }
+
+  cancel(jobId: number): void {
+    if (this.running?.id === jobId) this.running.controller.abort();
+  }
+
+  /** Cancels what runs and waits until it has stopped writing. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    running.controller.abort();
+    await running.done;
+  }
+}

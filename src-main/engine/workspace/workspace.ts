@@ -1,0 +1,250 @@
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import type {
+  CatalogueInfo, EmbedSummary, EmbeddingStatus, Identification, ImportSource, ImportSummary, ModelsInfo, ObjectDetail, ObjectSummary, PhotoRequest,
+} from '../../contract';
+import { Catalogue, type ObjectRecord, type PhotoRecord } from '../catalogue/catalogue';
+import { runImport } from '../catalogue/import';
+import { UserError } from '../errors';
+import { Describer } from '../identify/describe';
+import { Identifier } from '../identify/identifier';
+import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
+import type { ProviderName } from '../inference/session';
+import { embedCatalogue } from '../jobs/embed-catalogue';
+import { ProgressMeter } from '../jobs/progress';
+import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
+import type { WorkspaceHandlers } from './dispatch';
+import { JobRunner, type Emit } from './jobs';
+import { screenCopy } from './photos';
+import { planFrom, previewImport } from './preview';
+import { QueryPhotos } from './queries';
+import { RecentCatalogues } from './recent';
+
+export interface WorkspaceOptions {
+  /** Where the workspace keeps what outlives a session (the recent catalogues). */
+  settingsDir: string;
+  /** The models folder: models/ of the checkout, or the packaged app's resources. */
+  modelsDir?: string;
+  provider?: ProviderName | 'auto';
+  /** Inference workers per model; default one per core. */
+  workers?: number;
+  /** The recipe written into catalogues this workspace creates; DEFAULT_RECIPE if absent. */
+  recipe?: DescriptorRecipe;
+}
+
+/** Keeps a summary's failure list small enough to cross to the window in one message. */
+const MAX_REPORTED_FAILURES = 1000;
+
+/**
+ * The app's service facade over the engine: one open catalogue, its long jobs, its query
+ * photos and the models loaded for it. Plain Node: the Electron utility process and the test
+ * bridge both run it, and both reach it only through `handlers` (checked by the contract).
+ */
+export class Workspace {
+  private catalogue?: Catalogue;
+  private describer?: { key: string; opening: Promise<Describer>; opened?: Describer };
+  private identifier?: { describer: Describer; identifier: Identifier };
+  private queries = new QueryPhotos();
+  private readonly jobs: JobRunner;
+  private readonly recent: RecentCatalogues;
+
+  constructor(private readonly options: WorkspaceOptions, private readonly emit: Emit) {
+    this.jobs = new JobRunner(emit);
+    this.recent = new RecentCatalogues(options.settingsDir);
+  }
+
+  readonly handlers: WorkspaceHandlers = {
+    'catalogue.current': () => (this.catalogue ? this.info() : null),
+    'catalogue.recent': () => this.recent.list(),
+    'catalogue.open': ({ path }) => this.open(path, false),
+    'catalogue.create': ({ path }) => this.open(path, true),
+    'catalogue.close': async () => {
+      this.jobs.assertIdle('close');
+      await this.closeCatalogue();
+      this.emit({ name: 'catalogue.changed', payload: null });
+      return null;
+    },
+    'catalogue.objects': (query) => {
+      const { total, objects } = this.openCatalogue().listObjects(query);
+      return { total, objects: objects.map((o) => this.summary(o)) };
+    },
+    'catalogue.object': ({ id }) => this.detail(id),
+    'import.preview': ({ source }) => previewImport(source),
+    'import.start': ({ source, copy }) => ({ jobId: this.startImport(source, copy ?? false) }),
+    'embed.start': async () => ({ jobId: await this.startEmbedding() }),
+    'job.cancel': ({ jobId }) => {
+      this.jobs.cancel(jobId);
+      return null;
+    },
+    'query.addBytes': ({ name, bytes }) => this.queries.addBytes(name, bytes),
+    'query.addFile': ({ path }) => this.queries.addFile(path),
+    'identify.run': ({ photos, top }) => this.identify(photos.map((p) => ({ path: this.queries.path(p.id), crop: p.crop })), top),
+    'models.list': () => this.models(),
+  };
+
+  /** A photo for the window, found by id only: a catalogue photo of the open catalogue, or a query photo. */
+  async photo(request: PhotoRequest): Promise<Buffer | null> {
+    let path: string | undefined;
+    if (request.kind === 'query') path = this.queries.has(request.id) ? this.queries.path(request.id) : undefined;
+    else path = this.catalogue?.getPhoto(Number(request.id))?.path;
+    if (!path) return null;
+    return screenCopy(path, request.size).catch(() => null);
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.stop();
+    await this.closeCatalogue();
+  }
+
+  private openCatalogue(): Catalogue {
+    if (!this.catalogue) {
+      throw new UserError('INVALID_ARGUMENT', 'No catalogue is open.', 'Open a catalogue, or create one, from the Catalogue page.');
+    }
+    return this.catalogue;
+  }
+
+  private async open(path: string, create: boolean): Promise<CatalogueInfo> {
+    this.jobs.assertIdle('open another catalogue');
+    if (create && existsSync(path)) {
+      throw new UserError('INVALID_ARGUMENT', `${path} already exists.`, 'Choose a new file name, or open the existing catalogue instead.');
+    }
+    const catalogue = Catalogue.open(path, { create });
+    await this.closeCatalogue();
+    this.catalogue = catalogue;
+    if (create) setCatalogueRecipe(catalogue, this.options.recipe ?? DEFAULT_RECIPE);
+    this.recent.add(catalogue.path);
+    const info = this.info();
+    this.emit({ name: 'catalogue.changed', payload: info });
+    return info;
+  }
+
+  private async closeCatalogue(): Promise<void> {
+    this.identifier = undefined;
+    this.catalogue?.close();
+    this.catalogue = undefined;
+    this.queries.clear();
+    this.queries = new QueryPhotos();
+    const describer = this.describer;
+    this.describer = undefined;
+    if (describer) await (await describer.opening).close();
+  }
+
+  private info(): CatalogueInfo {
+    const catalogue = this.openCatalogue();
+    const stats = catalogue.stats();
+    return {
+      path: catalogue.path,
+      name: basename(catalogue.path).replace(/\.(sqlite3?|db)$/i, ''),
+      objects: stats.objects,
+      photos: stats.photos,
+      subcollections: stats.subcollections,
+      embedding: embeddingStatus(catalogueRecipe(catalogue), stats),
+    };
+  }
+
+  private summary(o: ObjectRecord, photos?: PhotoRecord[]): ObjectSummary {
+    const cover = (photos ?? this.openCatalogue().objectPhotos(o.id))[0];
+    return { id: o.id, instanceId: o.instanceId, title: o.title, subcollection: o.subcollection, photoCount: o.photoCount, coverPhotoId: cover?.id ?? null };
+  }
+
+  private detail(id: number): ObjectDetail {
+    const catalogue = this.openCatalogue();
+    const object = catalogue.getObject(id);
+    if (!object) throw new UserError('INVALID_ARGUMENT', 'That object is no longer in the catalogue.', 'Search for it again in the object list.');
+    const photos = catalogue.objectPhotos(id);
+    return {
+      ...this.summary(object, photos),
+      collection: object.collection,
+      metadata: object.metadata,
+      photos: photos.map((p) => ({
+        id: p.id, fileName: basename(p.originalPath), originalPath: p.originalPath, width: p.width, height: p.height,
+        format: p.format, addedAt: p.addedAt, metadata: p.metadata,
+      })),
+    };
+  }
+
+  private startImport(source: ImportSource, copy: boolean): number {
+    const catalogue = this.openCatalogue();
+    const plan = planFrom(source); // Read now: a bad manifest is refused as an answer, not as a job that fails.
+    return this.jobs.start<ImportSummary>('import', async (signal, report) => {
+      const meter = new ProgressMeter(plan.rows.length, report, 'Checking photos');
+      let seen = 0;
+      const summary = await runImport(catalogue, plan, {
+        copy, signal, onProgress: ({ done }) => { meter.advance(done - seen); seen = done; },
+      });
+      return { ...summary, failed: summary.failed.slice(0, MAX_REPORTED_FAILURES) };
+    }, () => this.announce());
+  }
+
+  private async startEmbedding(): Promise<number> {
+    const catalogue = this.openCatalogue();
+    this.jobs.assertIdle('start embedding');
+    const describer = await this.describerFor(catalogueRecipe(catalogue));
+    return this.jobs.start<EmbedSummary>('embed', async (signal, report) => {
+      const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: report, batchSize: 8 });
+      return { embedded: summary.embedded, failed: summary.failed.slice(0, MAX_REPORTED_FAILURES).map((f) => ({ photoId: f.photoId, reason: f.reason })) };
+    }, () => this.announce());
+  }
+
+  private announce(): void {
+    if (this.catalogue) this.emit({ name: 'catalogue.changed', payload: this.info() });
+  }
+
+  /** The models of a recipe, loaded once and kept while the catalogue is open. */
+  private describerFor(recipe: DescriptorRecipe): Promise<Describer> {
+    const key = recipeKey(recipe);
+    if (this.describer?.key !== key) {
+      const previous = this.describer;
+      const settings = { provider: this.options.provider, modelsDir: this.options.modelsDir, workers: this.options.workers };
+      const opening = (previous ? previous.opening.then((d) => d.close()) : Promise.resolve()).then(() => Describer.open(recipe, settings));
+      const entry: NonNullable<Workspace['describer']> = { key, opening };
+      opening.then((d) => { entry.opened = d; }, () => { if (this.describer === entry) this.describer = undefined; });
+      this.describer = entry;
+    }
+    return this.describer!.opening;
+  }
+
+  private async identify(photos: { path: string; crop?: { x: number; y: number; width: number; height: number } }[], top?: number): Promise<Identification> {
+    const catalogue = this.openCatalogue();
+    const recipe = catalogueRecipe(catalogue);
+    if (embeddingStatus(recipe, catalogue.stats()).embedded === 0) {
+      throw new UserError('INVALID_ARGUMENT', 'No photo of this catalogue has been embedded yet, so there is nothing to compare with.',
+        'Open the Catalogue page and press "Embed missing photos", then identify again.');
+    }
+    const describer = await this.describerFor(recipe);
+    if (this.identifier?.describer !== describer) this.identifier = { describer, identifier: new Identifier(catalogue, describer) };
+    const answer = await this.identifier.identifier.identify(photos, { top: top ?? 10 });
+    return {
+      notInCatalogue: answer.notInCatalogue,
+      threshold: answer.threshold,
+      logId: answer.logId,
+      results: answer.results.map((r) => ({
+        rank: r.rank, objectId: r.objectId, instanceId: r.instanceId, title: r.title, subcollection: r.subcategory,
+        collection: r.collection, score: r.score, bestPhoto: { photoId: r.bestPhoto.photoId, score: r.bestPhoto.score },
+      })),
+    };
+  }
+
+  private models(): ModelsInfo {
+    const recipe = this.catalogue ? catalogueRecipe(this.catalogue) : this.options.recipe ?? DEFAULT_RECIPE;
+    const inRecipe = new Set(recipe.parts.map((p) => p.model));
+    const opened = this.describer?.opened?.pool(recipe.parts[0].model);
+    return {
+      cards: listModelCards(this.options.modelsDir ?? DEFAULT_MODELS_DIR).map((c) => ({
+        id: c.id, title: c.title, description: c.description, licence: c.licence,
+        source: `${c.source.package}@${c.source.version}`, embeddingDim: c.embeddingDim,
+        inputSize: `${c.input.width} × ${c.input.height}`, inRecipe: inRecipe.has(c.id),
+      })),
+      recipe: { parts: recipe.parts.map((p) => ({ model: p.model, pooling: p.pooling })), flip: recipe.flip, postprocess: recipe.postprocess, aggregation: recipe.aggregation },
+      provider: opened?.provider ?? null,
+      skippedProviders: opened?.skippedProviders ?? [],
+    };
+  }
+}
+
+/** Photos with every descriptor the recipe needs (the fewest over its parts), and those without. */
+function embeddingStatus(recipe: DescriptorRecipe, stats: ReturnType<Catalogue['stats']>): EmbeddingStatus {
+  const counts = recipe.parts.map((p) => stats.embeddings.find((e) => e.modelId === p.model && e.preprocessing === storageKey(p, recipe.flip))?.count ?? 0);
+  const embedded = Math.min(...counts);
+  return { models: recipe.parts.map((p) => `${p.model} (${p.pooling})`), embedded, missing: stats.photos - embedded };
+}

@@ -1,0 +1,42 @@
+import { reactive } from 'vue';
+import type { CatalogueInfo, JobFinished, JobProgress, MenuCommand } from '../src-main/contract';
+import { call, on } from './api/client';
+
+export type View = 'identify' | 'catalogue' | 'models';
+
+/** What every view shares: the open catalogue, the running job, and where the person is. */
+export const app = reactive({
+  view: 'identify' as View,
+  catalogue: null as CatalogueInfo | null,
+  recent: [] as string[],
+  progress: null as JobProgress | null,
+  finished: null as JobFinished | null,
+  /** An object to show on the Catalogue page (from a match). */
+  objectId: null as number | null,
+  /** The last menu command that asks a view to do something (open, create, import). */
+  request: null as { command: MenuCommand; at: number } | null,
+});
+
+const VIEW_OF: Partial<Record<MenuCommand, View>> = { identify: 'identify', catalogue: 'catalogue', models: 'models' };
+
+export async function startApp(): Promise<void> {
+  on('catalogue.changed', (info) => {
+    app.catalogue = info;
+    void call('catalogue.recent', {}).then((r) => { app.recent = r; });
+  });
+  on('job.progress', (p) => { app.progress = p; });
+  on('job.finished', (f) => {
+    app.progress = null;
+    app.finished = f;
+  });
+  on('menu.command', ({ command }) => {
+    app.view = VIEW_OF[command] ?? 'catalogue';
+    app.request = { command, at: Date.now() };
+  });
+  [app.catalogue, app.recent] = await Promise.all([call('catalogue.current', {}), call('catalogue.recent', {})]);
+}
+
+export function showObject(id: number): void {
+  app.objectId = id;
+  app.view = 'catalogue';
+}

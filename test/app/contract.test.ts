@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { checkCall, parsePhotoPath } from '../../src-main/contract';
+
+const refusal = (name: unknown, args: unknown) => {
+  try {
+    checkCall(name, args);
+    return null;
+  } catch (e) {
+    return (e as { code: string; what: string }).what;
+  }
+};
+
+describe('the contract', () => {
+  it('passes well-formed calls through, with optional fields left out', () => {
+    expect(checkCall('catalogue.objects', { offset: 0, limit: 50, search: 'EG' })).toEqual({ name: 'catalogue.objects', args: { offset: 0, limit: 50, search: 'EG' } });
+    expect(checkCall('identify.run', { photos: [{ id: '0123456789abcdef', crop: { x: 0.1, y: 0.1, width: 0.5, height: 0.5 } }] }).args)
+      .toEqual({ photos: [{ id: '0123456789abcdef', crop: { x: 0.1, y: 0.1, width: 0.5, height: 0.5 } }] });
+  });
+
+  it('refuses anything else before it reaches the engine, saying which field', () => {
+    expect(refusal('fs.readFile', {})).toMatch(/does not offer/);
+    expect(refusal('catalogue.objects', { offset: -1, limit: 50 })).toBe('The window sent catalogue.objects.offset that is not a whole number from 0 to 2147483647.');
+    expect(refusal('catalogue.objects', { offset: 0, limit: 100_000 })).toMatch(/limit/);
+    expect(refusal('catalogue.open', { path: 'a\0b' })).toMatch(/path/);
+    expect(refusal('catalogue.open', [])).toMatch(/named values/);
+    expect(refusal('identify.run', { photos: [{ id: '../../etc/passwd' }] })).toMatch(/photos\[0\]\.id/);
+    expect(refusal('identify.run', { photos: [{ id: '0123456789abcdef', crop: { x: 0.8, y: 0, width: 0.5, height: 0.5 } }] })).toMatch(/box inside the photo/);
+    expect(refusal('import.preview', { source: { kind: 'url', path: 'https://x' } })).toMatch(/source\.kind/);
+    expect(refusal('query.addBytes', { name: 'a.jpg', bytes: 'not bytes' })).toMatch(/bytes of a file/);
+  });
+
+  it('reads photo addresses of a known kind and id only', () => {
+    expect(parsePhotoPath('catalogue/12', '?size=thumb')).toEqual({ kind: 'catalogue', id: '12', size: 'thumb' });
+    expect(parsePhotoPath('/query/0123456789abcdef', '')).toEqual({ kind: 'query', id: '0123456789abcdef', size: 'full' });
+    for (const path of ['catalogue/../1', 'catalogue/1/2', 'catalogue/01', 'query/123', 'etc/passwd', 'catalogue/%2e%2e']) expect(parsePhotoPath(path, ''), path).toBeNull();
+  });
+});

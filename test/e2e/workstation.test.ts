@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridge, type Bridge } from '../../src-main/bridge/server';
+import { tempDir } from '../helpers/files';
+import { buildRenderer, containsText, counts, FAST_RECIPE, hasChromium, launchChromium, screenshot, visible, writeFixture, type Fixture } from './support';
+
+/**
+ * The built renderer in a real browser, talking to the real engine through the test bridge:
+ * the whole of a curator's first session, from an empty catalogue to an identification.
+ */
+describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'the workstation in a browser: SKIPPED, /usr/bin/chromium is missing', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let bridge: Bridge;
+  let context: BrowserContext;
+  let page: Page;
+  let fixture: Fixture;
+  const faults: string[] = [];
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    const rendererDir = join(tmp.dir, 'renderer');
+    [fixture] = await Promise.all([writeFixture(join(tmp.dir, 'photos')), buildRenderer(rendererDir)]);
+    if (fixture.synthetic) console.warn('coil100-dev is absent: the browser test runs on generated photos.');
+    bridge = await startBridge({ rendererDir, workspace: { settingsDir: join(tmp.dir, 'settings'), recipe: FAST_RECIPE, workers: 1 } });
+    ({ context, page } = await launchChromium(join(tmp.dir, 'profile')));
+    page.on('pageerror', (e) => faults.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') faults.push(m.text()); });
+    await page.goto(bridge.url);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await bridge?.close();
+    tmp?.remove();
+  });
+
+  it('asks for a catalogue before anything can be identified', async () => {
+    await visible(page.getByText('Open a catalogue first'));
+    await screenshot(page, '01-identify-no-catalogue');
+  });
+
+  it('explains, without a stack trace, why a catalogue cannot be opened', async () => {
+    await page.getByTestId('nav-catalogue').click();
+    await page.getByTestId('open-path').fill(join(tmp.dir, 'nowhere.sqlite'));
+    await page.getByTestId('open').click();
+    const alert = page.getByRole('alert');
+    await containsText(alert, 'nowhere.sqlite does not exist');
+    expect(await alert.textContent()).not.toMatch(/\bat \w+ \(|Error:/);
+    await screenshot(page, '02-catalogue-start-error');
+  });
+
+  it('creates a catalogue and previews a manifest with its detected columns', async () => {
+    await page.getByTestId('create-path').fill(join(tmp.dir, 'oriental-museum.sqlite'));
+    await page.getByTestId('create').click();
+    await containsText(page.getByTestId('catalogue-name'), 'oriental-museum');
+    await page.getByTestId('import-path').fill(fixture.manifest);
+    await page.getByTestId('preview').click();
+    const preview = page.getByTestId('import-preview');
+    await containsText(preview, `${fixture.photos + 2} photos of ${fixture.objects + 1} objects`);
+    for (const role of ['photo', 'accession number', 'sub-collection', 'title', 'metadata']) await containsText(preview, role);
+    await screenshot(page, '03-import-preview');
+  });
+
+  it('imports the good rows and lists the bad ones with what to do', async () => {
+    await page.getByTestId('start-import').click();
+    const report = page.getByTestId('import-report');
+    await containsText(report, `${fixture.photos} photos added`);
+    await containsText(report, '2 skipped');
+    const skipped = page.getByTestId('skipped');
+    await containsText(skipped, 'missing.png');
+    await containsText(skipped, 'notes.jpg is not an image');
+    await screenshot(page, '04-import-report');
+  });
+
+  it('embeds the photos with a progress bar, then the catalogue is ready', async () => {
+    // Records every state of the progress bar: the job may finish between two screenshots.
+    await page.evaluate(`window.progressSeen = [];
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role=progressbar]');
+        if (bar) window.progressSeen.push(bar.textContent);
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });`);
+    await page.getByRole('button', { name: 'Embed the new photos' }).click();
+    await containsText(page.getByTestId('embedding-status'), `${fixture.photos} of ${fixture.photos} photos embedded`, 90_000);
+    const seen = await page.evaluate<string[]>('window.progressSeen');
+    expect(seen.some((t) => /\d+ \/ \d+ photos.*photos\/s/.test(t))).toBe(true);
+  });
+
+  it('finds objects by accession number and shows an object with its photos', async () => {
+    await page.getByTestId('search').fill(fixture.heldOut.instanceId);
+    await containsText(page.getByTestId('found'), '1 object');
+    await page.getByTestId('object-row').first().click();
+    const object = page.getByTestId('object-page');
+    await containsText(object, fixture.heldOut.instanceId);
+    await counts(object.locator('.strip img'), 8);
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '05-catalogue-object');
+  });
+
+  it('identifies a held-out photo of a catalogued object at rank 1, with a crop box', async () => {
+    await page.getByTestId('nav-identify').click();
+    await page.getByTestId('photo-input').setInputFiles(fixture.heldOut.path);
+    const canvas = page.locator('.crop');
+    await visible(canvas);
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.05, box.y + box.height * 0.05);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.95, { steps: 5 });
+    await page.mouse.up();
+    await visible(page.getByText('Only the boxed region is compared.'));
+    await page.getByTestId('identify').click();
+    await containsText(page.getByTestId('best-match'), `Best match: ${fixture.heldOut.instanceId}`);
+    await containsText(page.getByTestId('match').first(), fixture.heldOut.instanceId);
+    await visible(page.getByRole('region', { name: 'Compare' }));
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '06-identify-match');
+  });
+
+  it('says plainly when a photo shows nothing in the catalogue', async () => {
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.getByTestId('photo-input').setInputFiles(fixture.stranger);
+    await page.getByTestId('identify').click();
+    await containsText(page.getByTestId('not-in-catalogue'), 'Not in the catalogue');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '07-identify-not-in-catalogue');
+  });
+
+  it('shows the model cards, the model in use and where it runs; in the dark theme too', async () => {
+    await page.getByTestId('nav-models').click();
+    await containsText(page.getByTestId('provider'), 'CPU');
+    const inUse = page.getByTestId('model-card').filter({ hasText: 'In use' });
+    await containsText(inUse, 'mobilenet-v2-140');
+    await counts(inUse, 1);
+    await screenshot(page, '08-models');
+    while (await page.evaluate('document.documentElement.dataset.theme') !== 'dark') await page.getByTestId('theme').click();
+    await page.getByTestId('nav-identify').click();
+    await screenshot(page, '09-identify-dark');
+    expect(faults).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import type { Identification, Match } from '../../src-main/contract';
+import ResultsList from '../../src-renderer/components/ResultsList.vue';
+
+const match = (rank: number, instanceId: string, score: number, subcollection: string | null = null): Match => ({
+  rank, objectId: rank * 10, instanceId, title: `Title of ${instanceId}`, subcollection, collection: 'main', score, bestPhoto: { photoId: rank * 100, score },
+});
+const answer = (notInCatalogue: boolean, results: Match[]): Identification => ({ notInCatalogue, threshold: 0.5, results, logId: 7 });
+const photoUrl = (id: number) => `/photo/catalogue/${id}?size=thumb`;
+
+describe('the ranked results', () => {
+  it('names the best match and lists every object in rank order with its photo, sub-collection and score', () => {
+    const wrapper = mount(ResultsList, { props: { answer: answer(false, [match(1, 'EG.1234', 0.94, 'Egyptian'), match(2, 'EG.77', 0.31)]), selected: 1, photoUrl } });
+    expect(wrapper.get('[data-testid=best-match]').text()).toContain('Best match: EG.1234');
+    const rows = wrapper.findAll('[data-testid=match]');
+    const fields = (r: (typeof rows)[number]) => ['.rank', '.accession', '.title', '.value'].map((c) => r.get(c).text()).concat(r.findAll('.badge').map((b) => b.text()));
+    expect(rows.map(fields)).toEqual([
+      ['1', 'EG.1234', 'Title of EG.1234', '0.940', 'Egyptian'],
+      ['2', 'EG.77', 'Title of EG.77', '0.310'],
+    ]);
+    expect(rows[0].get('img').attributes('src')).toBe('/photo/catalogue/100?size=thumb');
+    expect(rows[0].classes()).toContain('active');
+    expect(wrapper.find('[data-testid=not-in-catalogue]').exists()).toBe(false);
+  });
+
+  it('says "not in the catalogue" with the threshold, and still lists the closest objects for reference', () => {
+    const wrapper = mount(ResultsList, { props: { answer: answer(true, [match(1, 'EG.9', 0.21)]), selected: 1, photoUrl } });
+    const verdict = wrapper.get('[data-testid=not-in-catalogue]').text();
+    expect(verdict).toContain('Not in the catalogue');
+    expect(verdict).toContain('0.210, below this catalogue\'s threshold of 0.500');
+    expect(wrapper.find('[data-testid=best-match]').exists()).toBe(false);
+    expect(wrapper.findAll('[data-testid=match]')).toHaveLength(1);
+  });
+
+  it('selects a match on click and opens its object from the Open button', async () => {
+    const wrapper = mount(ResultsList, { props: { answer: answer(false, [match(1, 'A1', 0.9), match(2, 'A2', 0.8)]), selected: 1, photoUrl } });
+    await wrapper.findAll('[data-testid=match]')[1].trigger('click');
+    await wrapper.findAll('[data-testid=match]')[1].get('button').trigger('click');
+    expect(wrapper.emitted('select')).toEqual([[2]]);
+    expect(wrapper.emitted('open')).toEqual([[20]]);
+  });
+});
