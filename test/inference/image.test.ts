@@ -104,6 +104,17 @@ describe('decoding as the model card says', () => {
     await expect(loadPixels(path, spec(), { crop: { x: 0.8, y: 0, width: 0.5, height: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('blurs away the cells of an erase grid and leaves the rest', async () => {
+    const path = join(dir, 'erase.png');
+    await halves(64, 64).png().toFile(path);
+    const px = await loadPixels(path, spec(), { erase: { columns: 2, rows: 2, cells: Uint8Array.from([0, 1, 0, 0]) } });
+    const at = (x: number, y: number) => Array.from(px.subarray((y * 8 + x) * 3, (y * 8 + x) * 3 + 3));
+    expect(at(4, 1)[0]).toBeGreaterThan(40); // top right, by the edge: red bleeds into the blue
+    expect(at(4, 1)[2]).toBeLessThan(230);
+    expect(at(6, 6)[2]).toBeGreaterThan(250); // bottom right: still blue
+    expect(at(1, 1)[0]).toBeGreaterThan(250); // top left: still red
+  });
+
   it('lays out tensors in the card\'s layout, colour order and scale', () => {
     const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0]); // two pixels: red, green
     const two = { width: 2, height: 1 };

@@ -14,10 +14,23 @@ export interface CropBox {
   height: number;
 }
 
+/**
+ * Cells of a grid laid over the model's input (after crop and flip) whose detail is taken away
+ * (replaced by a heavy blur of the photo): how occlusion and deletion tests remove parts of a
+ * photo. A blur, unlike a flat grey, adds no sharp edges that the model would respond to.
+ */
+export interface EraseGrid {
+  columns: number;
+  rows: number;
+  /** rows x columns, row-major; non-zero = erase. */
+  cells: Uint8Array;
+}
+
 export interface LoadOptions {
   crop?: CropBox;
   /** Mirror left-right (test-time augmentation). */
   flip?: boolean;
+  erase?: EraseGrid;
 }
 
 export interface ImageInfo {
@@ -105,9 +118,22 @@ export async function loadPixels(path: string, spec: InputSpec, options: LoadOpt
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
+    if (options.erase) await eraseCells(data, spec.width, spec.height, options.erase);
     return data;
   } catch (cause) {
     throw describe(path, cause);
+  }
+}
+
+async function eraseCells(rgb: Buffer, width: number, height: number, grid: EraseGrid): Promise<void> {
+  const sigma = Math.max(width, height) / 10;
+  const blurred = await sharp(rgb, { raw: { width, height, channels: 3 } }).blur(sigma).raw().toBuffer();
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(grid.rows - 1, Math.floor((y * grid.rows) / height)) * grid.columns;
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      if (grid.cells[row + Math.min(grid.columns - 1, Math.floor((x * grid.columns) / width))]) blurred.copy(rgb, i, i, i + 3);
+    }
   }
 }
 
