@@ -25,6 +25,7 @@ export default defineConfig(({ mode }): UserConfig => ({
           main: 'src-main/app/main.ts',
           'workspace-host': 'src-main/app/workspace-host.ts',
           'embed-worker': 'src-main/engine/inference/embed-worker.ts',
+          'projection-worker': 'src-main/engine/projection/projection-worker.ts',
         },
         external,
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

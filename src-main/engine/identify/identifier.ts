@@ -35,7 +35,7 @@ export interface Identification {
 }
 
 /** Catalogue rows that have a descriptor for every part of the recipe, joined into one vector each. */
-function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe) {
+export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe) {
   const loaded = recipe.parts.map((p) => catalogue.loadEmbeddings(p.model, storageKey(p, recipe.flip)));
   const rowOf = loaded.map((l) => new Map(Array.from(l.photoIds, (id, row) => [id, row])));
   const keep = Array.from(loaded[0].photoIds.keys()).filter((row) => rowOf.every((m) => m.has(loaded[0].photoIds[row])));

@@ -1,11 +1,12 @@
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { UserError, type UserErrorData } from '../errors';
 import type { ModelCard } from '../models/card';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
 import type { PhotoInput, PhotoResult } from './embed';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker';
 import type { ProviderName, SessionSettings } from './session';
+import { startEngineWorker } from '../threads';
 
 export interface PoolSettings extends SessionSettings {
   modelsDir?: string;
@@ -22,16 +23,6 @@ export interface EmbedOptions {
 
 type ErrorData = UserErrorData | { code: 'INTERNAL'; what: string; hint: string };
 const revive = (e: ErrorData): Error => (e.code === 'INTERNAL' ? new Error(e.what) : UserError.fromData(e));
-
-/** Compiled builds ship embed-worker.js beside this file; sources start it through tsx. */
-function startWorker(init: WorkerInit): Worker {
-  const compiled = !import.meta.url.endsWith('.ts');
-  return compiled
-    ? new Worker(new URL('./embed-worker.js', import.meta.url), { workerData: init })
-    : new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-      workerData: { ...init, entry: new URL('./embed-worker.ts', import.meta.url).href },
-    });
-}
 
 class InferenceWorker {
   private readonly pending = new Map<number, { resolve: (r: PhotoResult[]) => void; reject: (e: Error) => void }>();
@@ -53,7 +44,7 @@ class InferenceWorker {
   }
 
   static start(init: WorkerInit): Promise<{ worker: InferenceWorker; provider: ProviderName; skipped: { provider: ProviderName; reason: string }[] }> {
-    const raw = startWorker(init);
+    const raw = startEngineWorker(import.meta.url, 'embed-worker', init);
     return new Promise((resolve, reject) => {
       raw.once('error', reject);
       raw.once('message', (reply: WorkerReply) => {

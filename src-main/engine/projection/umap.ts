@@ -1,0 +1,37 @@
+import { UMAP } from 'umap-js';
+import { chordDistance, type Neighbours } from './neighbours';
+
+export interface UmapSettings {
+  random: () => number;
+  minDist: number;
+  epochs: number;
+  /** Called every `reportEvery` epochs with how many are done. */
+  onEpochs?: (done: number) => void;
+  reportEvery?: number;
+}
+
+/** umap-js's own choice of epochs: fewer for larger sets, whose graphs hold more edges per epoch. */
+export function umapEpochs(n: number): number {
+  return n <= 2500 ? 500 : n <= 5000 ? 400 : n <= 7500 ? 300 : 200;
+}
+
+/**
+ * umap-js on a neighbour graph found beforehand: its own NN-descent in plain JS over
+ * 768-d rows is what makes it slow, and with the graph given it reads the rows only
+ * for their number.
+ */
+export function umap(graph: Neighbours, rows: number[][], settings: UmapSettings): Float32Array {
+  const { k } = graph;
+  const model = new UMAP({ nComponents: 2, nNeighbors: k + 1, minDist: settings.minDist, nEpochs: settings.epochs, random: settings.random });
+  // umap-js counts a point as its own nearest neighbour, at distance 0.
+  const indices = rows.map((_, i) => [i, ...graph.rows.subarray(i * k, (i + 1) * k)]);
+  const distances = rows.map((_, i) => [0, ...Array.from(graph.cosines.subarray(i * k, (i + 1) * k), chordDistance)]);
+  model.setPrecomputedKNN(indices, distances);
+  model.initializeFit(rows);
+  const reportEvery = settings.reportEvery ?? 10;
+  for (let done = 1; done <= settings.epochs; done++) {
+    model.step();
+    if (done % reportEvery === 0 || done === settings.epochs) settings.onEpochs?.(done);
+  }
+  return Float32Array.from(model.getEmbedding().flat());
+}
