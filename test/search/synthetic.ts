@@ -1,16 +1,8 @@
 /** Deterministic synthetic descriptors for search tests and the benchmark. */
+import { mulberry32 } from '../../src-main/engine/random';
 
-/** Mulberry32: small seeded PRNG so every run sees the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so every run sees the same data. */
+export const rng = mulberry32;
 
 /** Standard normal deviates (Box–Muller). */
 export function gaussian(random: () => number): () => number {

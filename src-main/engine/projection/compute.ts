@@ -1,5 +1,5 @@
 import { UserError } from '../errors';
-import { mulberry32 } from '../evaluation/random';
+import { mulberry32 } from '../random';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { normaliseRows } from '../search/vectors';
 import { chordDistance, neighbourGraph, queryNeighbours, rowIndex } from './neighbours';

@@ -1,0 +1,77 @@
+import type { Catalogue } from '../catalogue/catalogue';
+import { recipeKey, type DescriptorRecipe } from '../identify/recipe';
+import { InstanceClassifier, trainInstanceClassifier, type ClassifierOptions } from './classifier';
+import { gatherRows, softmaxRows } from './linalg';
+import { seededStream, shuffled } from '../random';
+
+/**
+ * The instance classifier that lives in a catalogue, trained on its post-processed descriptors
+ * for one recipe, and its fusion with retrieval for identification.
+ */
+export function classifierKey(recipe: DescriptorRecipe): string {
+  return `classifier:${recipeKey(recipe)}`;
+}
+
+/** Descriptors as the identifier compares them (post-processed), one row per catalogue photo. */
+export interface CatalogueRows {
+  objectIds: Int32Array;
+  vectors: Float32Array;
+  dims: number;
+}
+
+/**
+ * Trains on every photo but a validation share (10 % of the photos of objects with three or
+ * more, for early stopping) and stores the classifier with the catalogue's current state.
+ */
+export function trainCatalogueClassifier(catalogue: Catalogue, recipe: DescriptorRecipe, rows: CatalogueRows, options: ClassifierOptions = {}): InstanceClassifier {
+  const objectIds = Int32Array.from(new Set(rows.objectIds)).sort();
+  const classOf = new Map(Array.from(objectIds, (id, c) => [id, c]));
+  const val = validationRows(rows.objectIds, options.seed ?? 1);
+  const train = Array.from(rows.objectIds.keys()).filter((r) => !val.has(r));
+  const labelled = (which: number[]) => ({ vectors: gatherRows(rows.vectors, rows.dims, which), labels: Int32Array.from(which, (r) => classOf.get(rows.objectIds[r]!)!) });
+  const classifier = trainInstanceClassifier(labelled(train), val.size > 0 ? labelled([...val]) : undefined, objectIds, options);
+  catalogue.putArtifact(classifierKey(recipe), { json: { objects: objectIds.length, photos: rows.objectIds.length }, blob: classifier.serialise() });
+  return classifier;
+}
+
+function validationRows(objectIds: Int32Array, seed: number): Set<number> {
+  const random = seededStream(seed, 'validation');
+  const byObject = new Map<number, number[]>();
+  objectIds.forEach((id, r) => byObject.set(id, [...(byObject.get(id) ?? []), r]));
+  return new Set([...byObject.values()].filter((g) => g.length >= 3).flatMap((g) => shuffled(g, random).slice(0, Math.max(1, Math.round(g.length / 10)))));
+}
+
+/** The stored classifier for the recipe; `stale` when photos, objects or descriptors changed since it was trained. */
+export function storedClassifier(catalogue: Catalogue, recipe: DescriptorRecipe): { classifier: InstanceClassifier; stale: boolean } | undefined {
+  const stored = catalogue.getArtifact(classifierKey(recipe));
+  return stored?.blob ? { classifier: InstanceClassifier.deserialise(stored.blob), stale: stored.stale } : undefined;
+}
+
+/** Probability of each catalogued object (by object id) for one post-processed query descriptor. */
+export function objectProbabilities(classifier: InstanceClassifier, descriptor: Float32Array): Map<number, number> {
+  const p = classifier.probabilities(descriptor);
+  return new Map(Array.from(classifier.objectIds, (id, c) => [id, p[c]!]));
+}
+
+export interface FusionOptions {
+  /** Share of the classifier in the fused probability (default 0.5). */
+  weight?: number;
+  /** Softmax temperature for the retrieval cosines (default 0.05). */
+  temperature?: number;
+}
+
+/**
+ * Fuses ranked retrieval matches (cosine scores) with classifier probabilities: the retrieval
+ * scores become probabilities by a softmax over the listed objects, then the two are averaged
+ * with `weight`. Objects the retrieval did not list count as retrieval probability 0.
+ * Returns every object of either source, best first.
+ */
+export function fuseWithRetrieval(matches: readonly { objectId: number; score: number }[], classifier: Map<number, number>,
+  options: FusionOptions = {}): { objectId: number; probability: number }[] {
+  const weight = options.weight ?? 0.5;
+  const retrieval = softmaxRows(Float32Array.from(matches, (m) => m.score), Math.max(matches.length, 1), options.temperature ?? 0.05);
+  const fused = new Map<number, number>();
+  matches.forEach((m, i) => fused.set(m.objectId, (1 - weight) * retrieval[i]!));
+  for (const [id, p] of classifier) fused.set(id, (fused.get(id) ?? 0) + weight * p);
+  return [...fused].map(([objectId, probability]) => ({ objectId, probability })).sort((a, b) => b.probability - a.probability || a.objectId - b.objectId);
+}

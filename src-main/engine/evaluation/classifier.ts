@@ -1,0 +1,321 @@
+import { UserError } from '../errors';
+import { copyOut } from '../search/index';
+import { addMatmul, addTransposedMatmul, softmaxRows } from './linalg';
+import { mulberry32, shuffled } from '../random';
+
+/**
+ * The paper's instance classifier on frozen descriptors: softmax over the catalogue's objects,
+ * either linear or with one hidden layer (standardise → FC → ReLU → dropout → FC). The input
+ * standardisation uses the training set's statistics, frozen: batch normalisation as it acts
+ * at inference time.
+ */
+export interface ClassifierOptions {
+  /** Width of the hidden layer; 0 (default) for a linear classifier. */
+  hidden?: number;
+  /** Most passes over the training photos (default 60). */
+  epochs?: number;
+  /** Epochs without a better validation loss before training stops (default 6). */
+  patience?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Decoupled weight decay (AdamW). */
+  weightDecay?: number;
+  /** Share of hidden units dropped while training. */
+  dropout?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { epoch: number; epochs: number; loss: number; valLoss: number | null; valTop1: number | null }) => void;
+}
+
+/** Descriptors with their class index (0 … classes−1). */
+export interface LabelledRows {
+  vectors: Float32Array;
+  labels: Int32Array;
+}
+
+const MAGIC = 0x43494c41; // "ALIC"
+const FORMAT_VERSION = 1;
+
+interface Layer {
+  /** in × out, row-major. */
+  w: Float32Array;
+  b: Float32Array;
+  inDims: number;
+  outDims: number;
+}
+
+export class InstanceClassifier {
+  constructor(
+    /** Class index → catalogue object id. */
+    readonly objectIds: Int32Array,
+    readonly dims: number,
+    private readonly mean: Float32Array,
+    private readonly invStd: Float32Array,
+    /** One layer (linear) or two (hidden). */
+    readonly layers: Layer[],
+  ) {}
+
+  get classes(): number {
+    return this.objectIds.length;
+  }
+
+  /** Unnormalised class scores, n × classes. */
+  logits(rows: Float32Array): Float32Array {
+    return this.forward(this.standardise(rows), rows.length / this.dims).logits;
+  }
+
+  /** Class probabilities, n × classes. */
+  probabilities(rows: Float32Array): Float32Array {
+    return softmaxRows(this.logits(rows), this.classes);
+  }
+
+  standardise(rows: Float32Array): Float32Array {
+    const x = new Float32Array(rows.length);
+    for (let off = 0; off < rows.length; off += this.dims) {
+      for (let j = 0; j < this.dims; j++) x[off + j] = (rows[off + j]! - this.mean[j]!) * this.invStd[j]!;
+    }
+    return x;
+  }
+
+  /** Activations of every layer; `dropMask` (training only) zeroes hidden units and rescales the rest. */
+  forward(x: Float32Array, n: number, dropMask?: Float32Array): { inputs: Float32Array[]; logits: Float32Array } {
+    const inputs: Float32Array[] = [];
+    let a = x;
+    this.layers.forEach((layer, i) => {
+      inputs.push(a);
+      const out = new Float32Array(n * layer.outDims);
+      for (let r = 0; r < n; r++) out.set(layer.b, r * layer.outDims);
+      addMatmul(a, layer.w, out, n, layer.inDims, layer.outDims);
+      if (i < this.layers.length - 1) {
+        for (let j = 0; j < out.length; j++) out[j] = Math.max(0, out[j]!) * (dropMask ? dropMask[j]! : 1);
+      }
+      a = out;
+    });
+    return { inputs, logits: a };
+  }
+
+  serialise(): Buffer {
+    const header = new Uint32Array([MAGIC, FORMAT_VERSION, this.dims, this.classes, this.layers.length, ...this.layers.map((l) => l.outDims)]);
+    const arrays = [header, this.objectIds, this.mean, this.invStd, ...this.layers.flatMap((l) => [l.w, l.b])];
+    return Buffer.concat(arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
+  }
+
+  static deserialise(bytes: Uint8Array): InstanceClassifier {
+    const fixed = bytes.byteLength >= 20 ? new Uint32Array(copyOut(bytes, 0, 20)) : null;
+    if (!fixed || fixed[0] !== MAGIC || fixed[1] !== FORMAT_VERSION) throw corrupt('it is not an instance classifier of this version');
+    const [dims, classes, depth] = [fixed[2]!, fixed[3]!, fixed[4]!];
+    const widths = Array.from(new Uint32Array(copyOut(bytes, 20, 20 + depth * 4)));
+    let at = 20 + depth * 4;
+    const take = <T extends Float32Array | Int32Array>(make: (b: ArrayBuffer) => T, count: number): T => {
+      if (at + count * 4 > bytes.byteLength) throw corrupt('it is shorter than its header says');
+      const out = make(copyOut(bytes, at, at + count * 4));
+      at += count * 4;
+      return out;
+    };
+    const objectIds = take((b) => new Int32Array(b), classes);
+    const mean = take((b) => new Float32Array(b), dims);
+    const invStd = take((b) => new Float32Array(b), dims);
+    const layers = widths.map((outDims, i) => {
+      const inDims = i === 0 ? dims : widths[i - 1]!;
+      return { inDims, outDims, w: take((b) => new Float32Array(b), inDims * outDims), b: take((b) => new Float32Array(b), outDims) };
+    });
+    if (at !== bytes.byteLength || widths.at(-1) !== classes) throw corrupt('its length does not match its header');
+    return new InstanceClassifier(objectIds, dims, mean, invStd, layers);
+  }
+}
+
+/**
+ * Trains with Adam on mini-batches, each photo's loss weighted inversely to its object's photo
+ * count (so well-photographed objects do not dominate), keeping the weights of the epoch with the
+ * lowest validation loss and stopping when it has not improved for `patience` epochs.
+ */
+export function trainInstanceClassifier(train: LabelledRows, val: LabelledRows | undefined, objectIds: Int32Array, options: ClassifierOptions = {}): InstanceClassifier {
+  const classes = objectIds.length;
+  const n = train.labels.length;
+  const dims = train.vectors.length / n;
+  if (!Number.isInteger(dims) || n === 0 || classes < 2) {
+    throw new UserError('INVALID_ARGUMENT', `A classifier needs photos of at least two objects (got ${n} photos of ${classes}).`, 'Add photos of more objects to the catalogue.');
+  }
+  const random = mulberry32(options.seed ?? 1);
+  const { mean, invStd } = columnStats(train.vectors, dims);
+  const hidden = options.hidden ?? 0;
+  const widths = hidden > 0 ? [hidden, classes] : [classes];
+  const model = new InstanceClassifier(objectIds, dims, mean, invStd, widths.map((outDims, i) => initialLayer(i === 0 ? dims : widths[i - 1]!, outDims, random)));
+  const x = model.standardise(train.vectors);
+  if (hidden === 0) startFromPrototypes(model.layers[0]!, x, train.labels);
+  const weights = classWeights(train.labels, classes);
+  const adam = new Adam(model.layers, options.learningRate ?? 1e-3, options.weightDecay ?? 1e-4);
+  const epochs = options.epochs ?? 60;
+  const batchSize = options.batchSize ?? 128;
+  const dropout = hidden > 0 ? options.dropout ?? 0.5 : 0;
+  let best = { loss: Infinity, layers: snapshot(model.layers) };
+  let sinceBest = 0;
+  for (let epoch = 1; epoch <= epochs && sinceBest < (options.patience ?? 6); epoch++) {
+    let lossSum = 0;
+    const order = shuffled(Array.from({ length: n }, (_, i) => i), random);
+    for (let start = 0; start < n; start += batchSize) {
+      if (options.signal?.aborted) throw new UserError('CANCELLED', 'Training the classifier was cancelled.', 'Start it again when you are ready.');
+      const rows = order.slice(start, start + batchSize);
+      lossSum += step(model, adam, x, train.labels, weights, rows, dropout, random) * rows.length;
+    }
+    const scored = val && val.labels.length > 0 ? evaluate(model, val) : null;
+    const monitored = scored?.loss ?? lossSum / n;
+    if (monitored < best.loss - 1e-6) [best, sinceBest] = [{ loss: monitored, layers: snapshot(model.layers) }, 0];
+    else sinceBest++;
+    options.onProgress?.({ epoch, epochs, loss: lossSum / n, valLoss: scored?.loss ?? null, valTop1: scored?.top1 ?? null });
+  }
+  best.layers.forEach((l, i) => Object.assign(model.layers[i]!, l));
+  return model;
+}
+
+/** One mini-batch: forward, weighted cross-entropy, backward, Adam update. Returns the batch's mean loss. */
+function step(model: InstanceClassifier, adam: Adam, x: Float32Array, labels: Int32Array, weights: Float32Array, rows: number[], dropout: number, random: () => number): number {
+  const { dims, classes } = model;
+  const m = rows.length;
+  const batch = new Float32Array(m * dims);
+  rows.forEach((r, i) => batch.set(x.subarray(r * dims, (r + 1) * dims), i * dims));
+  const hidden = model.layers.length > 1 ? model.layers[0]!.outDims : 0;
+  const mask = hidden > 0 ? Float32Array.from({ length: m * hidden }, () => (random() < dropout ? 0 : 1 / (1 - dropout))) : undefined;
+  const { inputs, logits } = model.forward(batch, m, mask);
+  const grad = softmaxRows(logits, classes); // becomes dLoss/dlogits in place
+  let loss = 0;
+  rows.forEach((r, i) => {
+    const y = labels[r]!;
+    const w = weights[y]! / m;
+    loss += -Math.log(Math.max(grad[i * classes + y]!, 1e-12)) * weights[y]!;
+    grad[i * classes + y]! -= 1;
+    for (let j = i * classes; j < (i + 1) * classes; j++) grad[j]! *= w;
+  });
+  adam.update(backward(model, inputs, grad, m, mask));
+  return loss / m;
+}
+
+/** Gradients of every layer's weights and biases, last layer first propagated down. */
+function backward(model: InstanceClassifier, inputs: Float32Array[], gradOut: Float32Array, m: number, mask?: Float32Array): Layer[] {
+  const grads: Layer[] = [];
+  let g = gradOut;
+  for (let i = model.layers.length - 1; i >= 0; i--) {
+    const layer = model.layers[i]!;
+    const gw = new Float32Array(layer.w.length);
+    addTransposedMatmul(inputs[i]!, g, gw, m, layer.inDims, layer.outDims);
+    const gb = new Float32Array(layer.outDims);
+    for (let r = 0; r < m; r++) for (let j = 0; j < layer.outDims; j++) gb[j]! += g[r * layer.outDims + j]!;
+    grads[i] = { ...layer, w: gw, b: gb };
+    if (i > 0) g = hiddenGradient(g, layer, inputs[i]!, m, mask!);
+  }
+  return grads;
+}
+
+/** dLoss/d(hidden pre-activation): back through the last layer, dropout and ReLU. */
+function hiddenGradient(g: Float32Array, layer: Layer, activations: Float32Array, m: number, mask: Float32Array): Float32Array {
+  const out = new Float32Array(m * layer.inDims);
+  for (let r = 0; r < m; r++) {
+    for (let h = 0; h < layer.inDims; h++) {
+      if (activations[r * layer.inDims + h] === 0) continue; // ReLU off or dropped
+      let s = 0;
+      for (let j = 0, w = h * layer.outDims, gr = r * layer.outDims; j < layer.outDims; j++) s += layer.w[w + j]! * g[gr + j]!;
+      out[r * layer.inDims + h] = s * mask[r * layer.inDims + h]!;
+    }
+  }
+  return out;
+}
+
+class Adam {
+  private t = 0;
+  private readonly moments: { m: Float32Array; v: Float32Array }[];
+
+  constructor(private readonly params: Layer[], private readonly lr: number, private readonly decay: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999) {
+    this.moments = params.flatMap((l) => [l.w, l.b]).map((p) => ({ m: new Float32Array(p.length), v: new Float32Array(p.length) }));
+  }
+
+  update(grads: Layer[]): void {
+    this.t++;
+    const c1 = 1 - this.beta1 ** this.t;
+    const c2 = 1 - this.beta2 ** this.t;
+    const pairs = this.params.flatMap((l, i) => [[l.w, grads[i]!.w, this.decay], [l.b, grads[i]!.b, 0]] as const);
+    pairs.forEach(([p, g, decay], k) => {
+      const { m, v } = this.moments[k]!;
+      for (let j = 0; j < p.length; j++) {
+        m[j] = this.beta1 * m[j]! + (1 - this.beta1) * g[j]!;
+        v[j] = this.beta2 * v[j]! + (1 - this.beta2) * g[j]! * g[j]!;
+        p[j] = p[j]! - this.lr * ((m[j]! / c1) / (Math.sqrt(v[j]! / c2) + 1e-8) + decay * p[j]!);
+      }
+    });
+  }
+}
+
+/** Mean cross-entropy and top-1 accuracy on labelled rows (unweighted, no dropout). */
+function evaluate(model: InstanceClassifier, rows: LabelledRows): { loss: number; top1: number } {
+  const p = model.probabilities(rows.vectors);
+  let loss = 0;
+  let correct = 0;
+  rows.labels.forEach((y, i) => {
+    const row = p.subarray(i * model.classes, (i + 1) * model.classes);
+    loss -= Math.log(Math.max(row[y]!, 1e-12));
+    if (row.every((v, j) => v < row[y]! || (v === row[y]! && j >= y))) correct++;
+  });
+  return { loss: loss / rows.labels.length, top1: correct / rows.labels.length };
+}
+
+function columnStats(rows: Float32Array, dims: number): { mean: Float32Array; invStd: Float32Array } {
+  const n = rows.length / dims;
+  const sum = new Float64Array(dims);
+  const sq = new Float64Array(dims);
+  for (let off = 0; off < rows.length; off += dims) {
+    for (let j = 0; j < dims; j++) {
+      sum[j]! += rows[off + j]!;
+      sq[j]! += rows[off + j]! ** 2;
+    }
+  }
+  const mean = Float32Array.from(sum, (s) => s / n);
+  // The floor keeps constant features (e.g. a ReLU channel never on) from being blown up.
+  const invStd = Float32Array.from(sq, (s, j) => 1 / Math.sqrt(Math.max(s / n - mean[j]! ** 2, 0) + 1e-6));
+  return { mean, invStd };
+}
+
+/** He-initialised weights, zero biases. */
+function initialLayer(inDims: number, outDims: number, random: () => number): Layer {
+  const scale = Math.sqrt(2 / inDims);
+  const w = Float32Array.from({ length: inDims * outDims }, () => (random() * 2 - 1) * scale * Math.sqrt(3));
+  return { w, b: new Float32Array(outDims), inDims, outDims };
+}
+
+/**
+ * A linear classifier starts as the nearest-class-mean classifier in the standardised space,
+ * logit_c = −(s/d)·|x − μ_c|² + (terms equal for every class) = (s/d)(2x·μ_c − |μ_c|²), so
+ * training refines a good answer instead of searching for one.
+ */
+function startFromPrototypes(layer: Layer, x: Float32Array, labels: Int32Array, sharpness = 10): void {
+  const { inDims: dims, outDims: classes } = layer;
+  const means = new Float32Array(classes * dims);
+  const counts = new Float32Array(classes);
+  labels.forEach((y, r) => {
+    counts[y]!++;
+    for (let j = 0; j < dims; j++) means[y * dims + j]! += x[r * dims + j]!;
+  });
+  const scale = sharpness / dims;
+  for (let c = 0; c < classes; c++) {
+    let sq = 0;
+    for (let j = 0; j < dims; j++) {
+      const mu = means[c * dims + j]! / Math.max(counts[c]!, 1);
+      layer.w[j * classes + c] = 2 * scale * mu;
+      sq += mu * mu;
+    }
+    layer.b[c] = -scale * sq;
+  }
+}
+
+/** Inverse photo counts, scaled so the average photo weighs 1. */
+function classWeights(labels: Int32Array, classes: number): Float32Array {
+  const counts = new Float32Array(classes);
+  for (const y of labels) counts[y]!++;
+  return Float32Array.from(counts, (c) => (c > 0 ? labels.length / (classes * c) : 0));
+}
+
+function snapshot(layers: Layer[]): Layer[] {
+  return layers.map((l) => ({ ...l, w: l.w.slice(), b: l.b.slice() }));
+}
+
+function corrupt(why: string): UserError {
+  return new UserError('CATALOGUE_INVALID', `The stored instance classifier cannot be read: ${why}.`, 'Train the classifier again.');
+}

@@ -1,0 +1,70 @@
+import type { DescriptorPart } from '../identify/recipe';
+import { Postprocessor, concatDescriptors } from '../search/postprocess';
+import { normaliseRows } from '../search/vectors';
+import { descriptorsOf, variantKey, type EvalSet } from './dataset';
+import { gatherRows } from './linalg';
+import { rowsByObject } from './split';
+
+/** One way of turning the cached raw descriptors into the vectors that are compared. */
+export interface DescriptorVariant {
+  /** Pooling per model; models not named use `default`. */
+  pooling: { default: DescriptorPart['pooling'] } & Record<string, DescriptorPart['pooling']>;
+  flip: boolean;
+  postprocess: 'none' | 'centre' | 'whiten';
+  /**
+   * What the post-processing learns from: the catalogue's (train) photos, those plus each
+   * object's prototype, or unlabelled photos of the query domain ("domain centring").
+   */
+  fitOn: 'catalogue' | 'catalogue+prototypes' | 'queries';
+}
+
+export const DEFAULT_VARIANT: DescriptorVariant = { pooling: { default: 'mean' }, flip: false, postprocess: 'none', fitOn: 'catalogue' };
+
+export function describeVariant(v: DescriptorVariant): string {
+  const pooling = Object.entries(v.pooling).map(([m, p]) => (m === 'default' ? p : `${m}:${p}`)).join(',');
+  return `pooling ${pooling}, ${v.flip ? 'flip' : 'no flip'}, ${v.postprocess}${v.postprocess === 'none' ? '' : ` fitted on ${v.fitOn}`}`;
+}
+
+/** Several backbones in one entry are joined (concatenated, equal weight), as a recipe with several parts. */
+export function entryName(models: readonly string[]): string {
+  return models.join('+');
+}
+
+/** Raw descriptors of one entry for every photo, joined when it has several models. */
+export function rawDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant): { vectors: Float32Array; dims: number } {
+  const parts = models.map((m) => descriptorsOf(set, m, variantKey(variant.pooling[m] ?? variant.pooling.default, variant.flip)));
+  if (parts.length === 1) return parts[0]!;
+  const dims = parts.reduce((n, p) => n + p.dims, 0);
+  const vectors = new Float32Array(set.photos.length * dims);
+  for (let r = 0; r < set.photos.length; r++) {
+    vectors.set(concatDescriptors(parts.map((p) => ({ vector: p.vectors.subarray(r * p.dims, (r + 1) * p.dims) }))), r * dims);
+  }
+  return { vectors, dims };
+}
+
+/**
+ * The compared vectors of every photo: raw, or post-processed with what was learned from the
+ * catalogue rows (plus prototypes) or from the query rows, without their labels.
+ */
+export function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
+  rows: { catalogue: readonly number[]; queries: readonly number[] }): { vectors: Float32Array; dims: number } {
+  const raw = rawDescriptors(set, models, variant);
+  if (variant.postprocess === 'none') return raw;
+  const fitRows = variant.fitOn === 'queries' ? rows.queries : rows.catalogue;
+  let training = gatherRows(raw.vectors, raw.dims, fitRows);
+  if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(set, raw, fitRows, training);
+  const fitted = Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
+  return { vectors: fitted.applyBatch(raw.vectors), dims: fitted.outDims };
+}
+
+/** Appends each object's mean descriptor to its photos' rows. */
+function withPrototypes(set: EvalSet, raw: { vectors: Float32Array; dims: number }, rows: readonly number[], training: Float32Array): Float32Array {
+  const groups = [...rowsByObject(set.photos, rows).values()];
+  const out = new Float32Array(training.length + groups.length * raw.dims);
+  out.set(training);
+  groups.forEach((group, i) => {
+    const off = training.length + i * raw.dims;
+    for (const r of group) for (let j = 0; j < raw.dims; j++) out[off + j]! += raw.vectors[r * raw.dims + j]!;
+  });
+  return normaliseRows(out, raw.dims);
+}

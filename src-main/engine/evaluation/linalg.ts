@@ -1,0 +1,67 @@
+/**
+ * Dense row-major products for scoring and training on the CPU. Every inner loop walks
+ * contiguous memory (a saxpy or a dot), which is what V8 turns into tight machine code.
+ */
+import { dot } from '../search/vectors';
+
+/** C (m×n) += A (m×k) · B (k×n). */
+export function addMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    for (let p = 0; p < k; p++) {
+      const av = a[i * k + p]!;
+      if (av === 0) continue; // ReLU and dropout leave many zeros
+      const bp = p * n;
+      for (let j = 0; j < n; j++) c[ci + j]! += av * b[bp + j]!;
+    }
+  }
+}
+
+/** C (m×n) = A (m×k) · Bᵀ where B is n×k: all row-against-row dot products. */
+export function matmulTransposed(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
+  const c = new Float32Array(m * n);
+  const ROWS = 128; // a block of B's rows stays in cache while every row of A meets it
+  for (let j0 = 0; j0 < n; j0 += ROWS) {
+    const j1 = Math.min(n, j0 + ROWS);
+    for (let i = 0; i < m; i++) {
+      for (let j = j0; j < j1; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
+    }
+  }
+  return c;
+}
+
+/** C (k×n) += Aᵀ · B where A is m×k and B is m×n: the weight gradient of a layer. */
+export function addTransposedMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
+  for (let i = 0; i < m; i++) {
+    const bi = i * n;
+    for (let p = 0; p < k; p++) {
+      const av = a[i * k + p]!;
+      if (av === 0) continue;
+      const cp = p * n;
+      for (let j = 0; j < n; j++) c[cp + j]! += av * b[bi + j]!;
+    }
+  }
+}
+
+/** Row-wise softmax in place, with an optional temperature dividing the scores first. */
+export function softmaxRows(scores: Float32Array, cols: number, temperature = 1): Float32Array {
+  for (let off = 0; off < scores.length; off += cols) {
+    let max = -Infinity;
+    for (let j = 0; j < cols; j++) max = Math.max(max, scores[off + j]!);
+    let sum = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp((scores[off + j]! - max) / temperature);
+      scores[off + j] = e;
+      sum += e;
+    }
+    for (let j = 0; j < cols; j++) scores[off + j]! /= sum;
+  }
+  return scores;
+}
+
+/** Rows `rows` of a row-major matrix, gathered into a new contiguous one. */
+export function gatherRows(m: Float32Array, dims: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * dims);
+  rows.forEach((r, i) => out.set(m.subarray(r * dims, (r + 1) * dims), i * dims));
+  return out;
+}

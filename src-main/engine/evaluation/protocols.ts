@@ -1,0 +1,277 @@
+import { UserError } from '../errors';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress';
+import { calibrate } from '../search/calibrate';
+import { FlatIndex } from '../search/index';
+import type { ClassifierOptions } from './classifier';
+import type { EvalSet } from './dataset';
+import { comparedDescriptors, entryName, type DescriptorVariant } from './descriptors';
+import { gatherRows } from './linalg';
+import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
+import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind } from './scoring';
+import { holdOutObjects, objectsWithAtLeast, randomSplit, rowsByObject, rowsWhere, subsamplePerObject, validationFrom, type Split } from './split';
+
+export type ProtocolName = 'paper' | 'field' | 'open';
+
+export interface EvaluationOptions {
+  protocol: ProtocolName;
+  /** Each entry is one model, or several joined into one descriptor. */
+  models: string[][];
+  classifiers: ClassifierKind[];
+  seeds: number[];
+  variant: DescriptorVariant;
+  /** Paper protocol: one run per minimum photo count. */
+  minImages?: number[];
+  /** Keep 3 + Poisson(λ) photos per object (at most 20) before anything else. */
+  perObjectPoisson?: number;
+  /** Field and open protocols: manifest `split` values of the catalogue and of the queries. */
+  catalogueSplits?: string[];
+  querySplits?: string[];
+  /** Open set: share of objects held out of the catalogue (default 0.2). */
+  holdOut?: number;
+  /** Only the first objects (by catalogue order), for quick runs. */
+  limitObjects?: number;
+  /** Softmax temperature turning retrieval cosines into probabilities for ensembles. */
+  temperature?: number;
+  classifier?: Omit<ClassifierOptions, 'seed' | 'signal'>;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/** One (seed, threshold, classifier, model) result; model "ensemble" averages the entries' probabilities. */
+export interface RunResult extends Breakdown {
+  seed: number;
+  minImages: number | null;
+  classifier: ClassifierKind;
+  model: string;
+}
+
+export interface OpenSetResult {
+  seed: number;
+  model: string;
+  threshold: number;
+  calibrationBasis: string;
+  knownQueries: number;
+  unknownQueries: number;
+  /** Share of photos of held-out objects answered "not in the catalogue". */
+  unknownRejected: number;
+  /** Share of known objects' photos still answered. */
+  knownAnswered: number;
+  /** Known objects' photos answered with the right object first. */
+  knownCorrectAnswered: number;
+  /** Top-1 on known objects with no threshold. */
+  knownTop1: number;
+  /** Rejected share of unknown photos at the threshold that keeps 95 % of known photos answered (best case). */
+  unknownRejectedAt95: number;
+}
+
+export interface SummaryRow {
+  protocol: ProtocolName;
+  minImages: number | null;
+  classifier: ClassifierKind | 'open-set';
+  model: string;
+  top1: number;
+  top3: number;
+  top5: number;
+  top10: number;
+  nTest: number;
+}
+
+export interface EvaluationResult {
+  protocol: ProtocolName;
+  runs: RunResult[];
+  /** Per (threshold, classifier, model): every breakdown averaged over the seeds. */
+  means: Omit<RunResult, 'seed'>[];
+  openSet: OpenSetResult[];
+  openSetMeans: Omit<OpenSetResult, 'seed'>[];
+  summary: SummaryRow[];
+}
+
+/** A fold to evaluate: which rows are the catalogue, which are queries, and the photo counts to group by. */
+interface Fold {
+  seed: number;
+  minImages: number | null;
+  split: Split;
+  photoCounts: Map<number, number>;
+}
+
+export function evaluate(set: EvalSet, options: EvaluationOptions): EvaluationResult {
+  const folds = options.seeds.flatMap((seed) => foldsFor(set, options, seed));
+  const meter = new ProgressMeter(folds.length * options.models.length, options.onProgress, 'evaluating');
+  const runs: RunResult[] = [];
+  const openSet: OpenSetResult[] = [];
+  for (const fold of folds) {
+    if (options.protocol === 'open') openSet.push(...openSetFold(set, options, fold, meter));
+    else runs.push(...closedSetFold(set, options, fold, meter));
+  }
+  const means = meanRuns(runs);
+  const openSetMeans = meanOpenSet(openSet);
+  return { protocol: options.protocol, runs, means, openSet, openSetMeans, summary: summarise(options.protocol, means, openSetMeans) };
+}
+
+function baseRows(set: EvalSet, options: EvaluationOptions, seed: number): number[] {
+  let rows = set.photos.map((_, r) => r);
+  if (options.limitObjects) {
+    const ids = new Set([...rowsByObject(set.photos, rows).keys()].slice(0, options.limitObjects));
+    rows = rows.filter((r) => ids.has(set.photos[r]!.objectId));
+  }
+  return options.perObjectPoisson === undefined ? rows : subsamplePerObject(set.photos, rows, options.perObjectPoisson, seed);
+}
+
+function foldsFor(set: EvalSet, options: EvaluationOptions, seed: number): Fold[] {
+  const rows = baseRows(set, options, seed);
+  if (options.catalogueSplits && options.querySplits) return [fieldFold(set, options, rows, seed)];
+  if (options.protocol === 'field') {
+    throw new UserError('INVALID_ARGUMENT', 'The field protocol needs --catalogue-split and --query-split.', 'E.g. --catalogue-split catalogue,train --query-split val.');
+  }
+  return (options.minImages ?? [3]).map((minImages) => {
+    const kept = objectsWithAtLeast(set.photos, rows, minImages);
+    if (kept.length === 0) throw new UserError('INVALID_ARGUMENT', `No object has ${minImages} photos or more.`, 'Lower --min-images.');
+    return { seed, minImages, split: randomSplit(kept, seed), photoCounts: counts(set, kept) };
+  });
+}
+
+/** Catalogue rows against query rows, by the manifest's split column; validation comes out of the catalogue. */
+function fieldFold(set: EvalSet, options: EvaluationOptions, rows: number[], seed: number): Fold {
+  const inRows = new Set(rows);
+  const pick = (values: string[]) => rowsWhere(set.photos, 'split', values).filter((r) => inRows.has(r));
+  const [train, test] = [pick(options.catalogueSplits!), pick(options.querySplits!)];
+  if (train.length === 0 || test.length === 0) {
+    throw new UserError('INVALID_ARGUMENT', `The manifest has no rows with split ${train.length === 0 ? options.catalogueSplits : options.querySplits}.`, 'Check the values of its split column.');
+  }
+  return { seed, minImages: null, split: { train, val: validationFrom(set.photos, train, 0.1, seed), test }, photoCounts: counts(set, train) };
+}
+
+function counts(set: EvalSet, rows: readonly number[]): Map<number, number> {
+  return new Map([...rowsByObject(set.photos, rows)].map(([id, g]) => [id, g.length]));
+}
+
+function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): RunResult[] {
+  const { split } = fold;
+  const space = classSpace(set.photos, split.train);
+  const truth = labelsOf(set.photos, split.test, space);
+  const queries = split.test.map((r) => set.photos[r]!);
+  const results: RunResult[] = [];
+  const probabilities = new Map<ClassifierKind, Float32Array[]>();
+  const record = (classifier: ClassifierKind, model: string, scores: Float32Array) => {
+    results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
+  };
+  for (const models of options.models) {
+    const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
+    for (const kind of options.classifiers) {
+      throwIfCancelled(options.signal);
+      const scored = scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
+        { temperature: options.temperature, classifier: { ...options.classifier, seed: fold.seed, signal: options.signal } });
+      record(kind, entryName(models), scored.scores);
+      probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
+    }
+    meter.advance(1, `seed ${fold.seed}${fold.minImages ? `, ≥${fold.minImages} photos` : ''}`);
+  }
+  if (options.models.length > 1) for (const [kind, members] of probabilities) record(kind, 'ensemble', ensemble(members));
+  return results;
+}
+
+/**
+ * Open set: a share of objects leaves the catalogue. Their photos should be answered "not in
+ * the catalogue" at the threshold calibrate() learns from the catalogue alone, while known
+ * objects' query photos should still be answered (nearest photo, as identification decides).
+ */
+function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): OpenSetResult[] {
+  const all = [...fold.split.train, ...fold.split.val, ...fold.split.test];
+  const { unknown } = holdOutObjects(set.photos, all, options.holdOut ?? 0.2, fold.seed);
+  const unknownSet = new Set(unknown);
+  const catalogue = fold.split.train.filter((r) => !unknownSet.has(r));
+  const knownQueries = fold.split.test.filter((r) => !unknownSet.has(r));
+  // The paper-style fold has few test photos: every photo of a held-out object is a query.
+  const unknownQueries = options.catalogueSplits ? fold.split.test.filter((r) => unknownSet.has(r)) : unknown;
+  return options.models.map((models) => {
+    throwIfCancelled(options.signal);
+    const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
+    const index = new FlatIndex(dims);
+    index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
+    const calibration = calibrate(index);
+    const best = (rows: number[]) => index.searchBatch(gatherRows(vectors, dims, rows), 1).map((hits) => hits[0]!);
+    const known = best(knownQueries);
+    const unknownScores = best(unknownQueries).map((h) => h.score);
+    const knownScores = known.map((h) => h.score);
+    const at95 = [...knownScores].sort((a, b) => a - b)[Math.floor(0.05 * knownScores.length)] ?? 1;
+    meter.advance(1, `seed ${fold.seed}`);
+    return {
+      seed: fold.seed,
+      model: entryName(models),
+      threshold: calibration.threshold,
+      calibrationBasis: calibration.basis,
+      knownQueries: knownQueries.length,
+      unknownQueries: unknownQueries.length,
+      unknownRejected: share(unknownScores, (s) => s < calibration.threshold),
+      knownAnswered: share(knownScores, (s) => s >= calibration.threshold),
+      knownCorrectAnswered: share(known, (h, i) => h.score >= calibration.threshold && h.objectId === set.photos[knownQueries[i]!]!.objectId),
+      knownTop1: share(known, (h, i) => h.objectId === set.photos[knownQueries[i]!]!.objectId),
+      unknownRejectedAt95: share(unknownScores, (s) => s < at95),
+    };
+  });
+}
+
+function share<T>(items: readonly T[], test: (item: T, i: number) => boolean): number {
+  return items.length === 0 ? 0 : items.filter(test).length / items.length;
+}
+
+function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new UserError('CANCELLED', 'The evaluation was cancelled.', 'Run it again; the descriptors are cached.');
+}
+
+function meanAccuracy(items: readonly Accuracy[]): Accuracy {
+  const mean = (f: (a: Accuracy) => number) => items.reduce((s, a) => s + f(a), 0) / items.length;
+  return { n: mean((a) => a.n), top1: mean((a) => a.top1), top3: mean((a) => a.top3), top5: mean((a) => a.top5), top10: mean((a) => a.top10) };
+}
+
+/** Mean of each group over the seeds it appears in. */
+function meanGroups(records: readonly Record<string, Accuracy>[]): Record<string, Accuracy> {
+  const keys = [...new Set(records.flatMap((r) => Object.keys(r)))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return Object.fromEntries(keys.map((k) => [k, meanAccuracy(records.flatMap((r) => (r[k] ? [r[k]] : [])))]));
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return [...groups.values()];
+}
+
+function meanRuns(runs: readonly RunResult[]): Omit<RunResult, 'seed'>[] {
+  return groupBy(runs, (r) => `${r.minImages}|${r.classifier}|${r.model}`).map((group) => ({
+    minImages: group[0]!.minImages,
+    classifier: group[0]!.classifier,
+    model: group[0]!.model,
+    overall: meanAccuracy(group.map((r) => r.overall)),
+    byPhotos: meanGroups(group.map((r) => r.byPhotos)),
+    bySubcollection: meanGroups(group.map((r) => r.bySubcollection)),
+    unseen: group.reduce((s, r) => s + r.unseen, 0) / group.length,
+  }));
+}
+
+function meanOpenSet(results: readonly OpenSetResult[]): Omit<OpenSetResult, 'seed'>[] {
+  return groupBy(results, (r) => r.model).map((group) => {
+    const mean = (f: (r: OpenSetResult) => number) => group.reduce((s, r) => s + f(r), 0) / group.length;
+    return {
+      model: group[0]!.model,
+      calibrationBasis: group[0]!.calibrationBasis,
+      threshold: mean((r) => r.threshold),
+      knownQueries: mean((r) => r.knownQueries),
+      unknownQueries: mean((r) => r.unknownQueries),
+      unknownRejected: mean((r) => r.unknownRejected),
+      knownAnswered: mean((r) => r.knownAnswered),
+      knownCorrectAnswered: mean((r) => r.knownCorrectAnswered),
+      knownTop1: mean((r) => r.knownTop1),
+      unknownRejectedAt95: mean((r) => r.unknownRejectedAt95),
+    };
+  });
+}
+
+/** The rows a benchmark harness reads. For the open set, top-k is on known objects with no threshold. */
+function summarise(protocol: ProtocolName, means: readonly Omit<RunResult, 'seed'>[], open: readonly Omit<OpenSetResult, 'seed'>[]): SummaryRow[] {
+  const closed = means.map((m) => ({ protocol, minImages: m.minImages, classifier: m.classifier, model: m.model,
+    top1: m.overall.top1, top3: m.overall.top3, top5: m.overall.top5, top10: m.overall.top10, nTest: m.overall.n }));
+  const openRows = open.map((o) => ({ protocol, minImages: null, classifier: 'open-set' as const, model: o.model,
+    top1: o.knownTop1, top3: NaN, top5: NaN, top10: NaN, nTest: o.knownQueries + o.unknownQueries,
+    unknownRejected: o.unknownRejected, knownAnswered: o.knownAnswered }));
+  return [...closed, ...openRows];
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_VARIANT } from '../../src-main/engine/evaluation/descriptors';
+import { ranksOf } from '../../src-main/engine/evaluation/metrics';
+import { evaluate, type EvaluationOptions } from '../../src-main/engine/evaluation/protocols';
+import { syntheticSet } from './synthetic-set';
+
+const base: EvaluationOptions = { protocol: 'paper', models: [['m']], classifiers: ['knn', 'prototype'], seeds: [1], variant: DEFAULT_VARIANT };
+
+describe('ranks', () => {
+  it('counts better classes, breaks ties towards the lower class, and ranks an unseen object nowhere', () => {
+    const scores = Float32Array.from([0.1, 0.5, 0.5, 0.9, /**/ 0.3, 0.2, 0.1, 0.0]);
+    expect(Array.from(ranksOf(scores, 4, Int32Array.from([2, -1])))).toEqual([3, Infinity]);
+    expect(Array.from(ranksOf(scores, 4, Int32Array.from([1, 0])))).toEqual([2, 1]);
+  });
+});
+
+describe('the paper protocol', () => {
+  // Objects with 1 … 12 photos: thresholds drop the small ones.
+  const set = syntheticSet([1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 12], { noise: 0.2 });
+
+  it('tests 10 % of the kept photos, by hand, and reports test photos of objects with no train photo', () => {
+    const result = evaluate(set, { ...base, minImages: [3, 6], seeds: [1, 2] });
+    const kept3 = 3 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 + 12; // 67: 54 train, 7 val, 6 test
+    const kept6 = 6 + 7 + 8 + 9 + 10 + 12; // 52: 42 / 5 / 5
+    const knn3 = result.runs.filter((r) => r.minImages === 3 && r.classifier === 'knn');
+    expect(knn3.map((r) => r.overall.n)).toEqual([kept3 - Math.round(0.8 * kept3) - Math.round(0.1 * kept3), 6]);
+    expect(result.summary.find((s) => s.minImages === 6 && s.classifier === 'knn')!.nTest).toBe(kept6 - 42 - 5);
+    for (const r of result.runs) {
+      expect(Object.values(r.byPhotos).reduce((n, a) => n + a.n, 0)).toBe(r.overall.n);
+      expect(r.overall.top1).toBeLessThanOrEqual(1 - r.unseen / r.overall.n);
+    }
+    // Well-separated synthetic objects: every seen test photo is found.
+    const mean = result.means.find((m) => m.minImages === 6 && m.classifier === 'prototype')!;
+    expect(mean.overall.top1 + mean.unseen / mean.overall.n).toBeCloseTo(1, 5);
+  });
+
+  it('gives an ensemble of a model with itself the model\'s own figures', () => {
+    const result = evaluate(set, { ...base, models: [['m'], ['m']], classifiers: ['knn', 'linear'], classifier: { epochs: 5 } });
+    for (const kind of ['knn', 'linear']) {
+      const [single, ensemble] = ['m', 'ensemble'].map((model) => result.summary.find((s) => s.classifier === kind && s.model === model)!);
+      expect(ensemble).toEqual({ ...single, model: 'ensemble' });
+    }
+  });
+});
+
+describe('the field and open-set protocols', () => {
+  const set = syntheticSet(Array(10).fill(8), { noise: 0.25, split: (_, k) => (k === 0 ? 'catalogue' : k < 6 ? 'train' : 'val') });
+
+  it('queries the chosen split against the chosen catalogue', () => {
+    const result = evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn'] });
+    expect(result.summary).toEqual([expect.objectContaining({ protocol: 'field', classifier: 'knn', model: 'm', nTest: 20, top1: 1 })]);
+    expect(result.means[0]!.byPhotos).toEqual({ 1: expect.objectContaining({ n: 20 }) });
+  });
+
+  it('rejects most photos of held-out objects while still answering known ones', () => {
+    const result = evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], holdOut: 0.3 });
+    const [open] = result.openSetMeans;
+    expect(open).toMatchObject({ knownQueries: 14, unknownQueries: 6 });
+    expect(open!.unknownRejected).toBeGreaterThan(0.8);
+    expect(open!.knownAnswered).toBeGreaterThan(0.8);
+  });
+});
