@@ -1,12 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tempDir } from '../helpers/files';
-import { syntheticPhoto } from '../helpers/photos';
+import { syntheticView as view } from '../helpers/photos';
 
 const CLI = join(REPO, 'bin', 'artefact-lens.js');
 const OBJECTS = 10;
@@ -14,13 +12,6 @@ const VIEWS = 4;
 const MODEL = ['--model', 'mobilenet-v2-140', '--provider', 'cpu'];
 
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: REPO, encoding: 'utf8' });
-
-/** A view of synthetic object `seed`: the same scene turned and scaled a little. */
-async function view(path: string, seed: number, v: number): Promise<string> {
-  const base = await syntheticPhoto(join(tmpdir(), `artefact-lens-scene-${seed}.png`), seed, 160);
-  await sharp(base).rotate(v * 7, { background: '#222' }).resize(140 + v * 10).png().toFile(path);
-  return path;
-}
 
 function embeddingRows(db: string): { count: number; sizes: number[] } {
   const conn = new Database(db, { readonly: true });

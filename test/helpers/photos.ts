@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 
 /** The evaluation datasets beside the checkout; tests that need them skip when absent. */
@@ -35,5 +36,13 @@ export async function syntheticPhoto(path: string, seed: number, size = 160): Pr
     <rect x="${(seed * 37) % 90}" y="${(seed * 17) % 90}" width="50" height="${20 + (seed % 5) * 10}" fill="hsl(${(hue + 90) % 360},70%,60%)"/>
   </svg>`;
   await sharp(Buffer.from(svg)).png().toFile(path);
+  return path;
+}
+
+/** A view of synthetic object `seed`: the same scene turned by `view` x 7 degrees and scaled a little. */
+export async function syntheticView(path: string, seed: number, view: number): Promise<string> {
+  const base = await syntheticPhoto(join(tmpdir(), `artefact-lens-scene-${seed}.png`), seed, 160);
+  mkdirSync(dirname(path), { recursive: true });
+  await sharp(base).rotate(view * 7, { background: '#222' }).resize(140 + view * 10).png().toFile(path);
   return path;
 }

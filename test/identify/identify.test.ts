@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { runImport } from '../../src-main/engine/catalogue/import';
+import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folders';
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
-import { DEFAULT_RECIPE } from '../../src-main/engine/identify/recipe';
+import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { DEFAULT_RECIPE, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
 import { tempDir } from '../helpers/files';
-import { COIL, hasCoil, manifestRows, syntheticPhoto } from '../helpers/photos';
+import { COIL, hasCoil, manifestRows, syntheticPhoto, syntheticView } from '../helpers/photos';
 
 /** Six COIL objects photographed every 60 degrees; the views in between are held out as queries. */
 const OBJECTS = ['coil-002', 'coil-003', 'coil-004', 'coil-005', 'coil-006', 'coil-007'];
@@ -85,5 +87,43 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     const bad = join(tmp.dir, 'bad.jpg');
     writeFileSync(bad, 'not a photo');
     await expect(identifier.identify([{ path: bad }])).rejects.toMatchObject({ code: 'NOT_AN_IMAGE', message: expect.stringContaining('bad.jpg') });
+  });
+});
+
+describe('single-photo catalogues and the field domain', () => {
+  const recipe: DescriptorRecipe = { parts: [{ model: 'mobilenet-v2-140', pooling: 'mean' }], flip: false, postprocess: 'whiten', aggregation: 'prototype' };
+  let tmp: ReturnType<typeof tempDir>;
+  let catalogue: Catalogue;
+  let describer: Describer;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    for (let o = 0; o < 8; o++) await syntheticView(join(tmp.dir, 'objects', `EG${o}`, 'catalogue.png'), o * 3 + 2, 0);
+    for (let f = 0; f < 6; f++) await syntheticView(join(tmp.dir, 'field', `${f}.png`), 100 + f, f % 3 + 1);
+    catalogue = Catalogue.open(join(tmp.dir, 'cat.sqlite'), { create: true });
+    await runImport(catalogue, planFromFolderTree(join(tmp.dir, 'objects')));
+    describer = await Describer.open(recipe, { provider: 'cpu' });
+    await embedCatalogue(catalogue, describer);
+  });
+  afterAll(async () => {
+    await describer.close();
+    catalogue.close();
+    tmp.remove();
+  });
+
+  it('centres instead of whitening when objects have one photo each, and learns the field domain from a folder', async () => {
+    const query = [{ path: await syntheticView(join(tmp.dir, 'query.png'), 5 * 3 + 2, 2) }];
+    const before = await new Identifier(catalogue, describer).identify(query);
+    expect(before).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 0 });
+    expect(before.results[0].instanceId).toBe('EG5');
+
+    expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 6, failed: [] });
+    const after = await new Identifier(catalogue, describer).identify(query);
+    expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 6 });
+    expect(after.results[0].instanceId).toBe('EG5');
+  });
+
+  it('refuses a field folder without photos', async () => {
+    await expect(learnFieldDomain(catalogue, describer, join(tmp.dir, 'objects', 'EG0', 'none'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });

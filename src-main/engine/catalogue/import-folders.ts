@@ -14,7 +14,7 @@ const PHOTO_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.ti
 export const DEFAULT_ACCESSION_PATTERN = /^(?<id>[A-Za-z]+\d+)(?:[_-]?[a-z][a-z0-9]*|[_-]\d+)?$/;
 
 /** Photo files below a folder, as paths relative to it, sorted so imports are repeatable. */
-function listPhotos(root: string): string[] {
+export function listPhotos(root: string): string[] {
   let entries: string[];
   try {
     if (!statSync(root).isDirectory()) throw new Error('not a folder');

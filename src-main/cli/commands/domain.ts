@@ -1,0 +1,30 @@
+import { Describer } from '../../engine/identify/describe';
+import { learnFieldDomain } from '../../engine/identify/field-domain';
+import { catalogueRecipe } from '../../engine/identify/recipe';
+import { requiredString, withCatalogue, type Command } from '../command';
+import { sessionSettings, SESSION_OPTIONS } from './session-options';
+
+export const domainCommand: Command = {
+  name: 'domain',
+  summary: 'Learn the field domain from a folder of unlabelled photos taken the way queries are (helps single-photo catalogues).',
+  usage: '--db FILE --folder DIR',
+  options: {
+    db: { type: 'string', value: 'FILE', description: 'The catalogue (.sqlite).' },
+    folder: { type: 'string', value: 'DIR', description: 'Photos from the field (sale listings, seizures), not of catalogued objects necessarily; tens or more.' },
+    ...SESSION_OPTIONS,
+  },
+  async run(values, io) {
+    const folder = requiredString(values, 'folder');
+    await withCatalogue(values, {}, async (catalogue) => {
+      const describer = await Describer.open(catalogueRecipe(catalogue), sessionSettings(values));
+      try {
+        const { count, failed } = await learnFieldDomain(catalogue, describer, folder);
+        io.out(`Learned the field domain from ${count} photos; ${failed.length} could not be read.`);
+        for (const reason of failed) io.out(`  ${reason}`);
+        io.out('Identification now centres catalogue and query photos on this domain where the catalogue has mostly one photo per object.');
+      } finally {
+        await describer.close();
+      }
+    });
+  },
+};
