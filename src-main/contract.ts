@@ -6,6 +6,7 @@
  * to photos in results (photos are shown through photoUrl ids).
  */
 import { UserError, type UserErrorCode } from './engine/errors';
+import type { MatchExplanation } from './engine/explain/explain-match';
 
 // ---------------------------------------------------------------- data that crosses
 
@@ -85,7 +86,8 @@ export interface ImportPreview {
   refused: RowFailure[];
 }
 
-export type JobKind = 'import' | 'embed';
+/** Imports and embeddings write to the catalogue; explanations and maps only read it. */
+export type JobKind = 'import' | 'embed' | 'occlusion' | 'map';
 
 export interface JobProgress {
   jobId: number;
@@ -109,9 +111,27 @@ export interface EmbedSummary {
   failed: { photoId: number; reason: string }[];
 }
 
+/** A thorough (occlusion) explanation. Events travel as JSON, so the map is a plain list. */
+export interface OcclusionSummary {
+  /** columns x rows, row-major, over the query photo (its crop, if boxed): the fall in similarity when covered. */
+  map: number[];
+  columns: number;
+  rows: number;
+  baseScore: number;
+}
+
+/** A map is fetched with map.get once made: 100,000 points do not belong in an event. */
+export interface MapSummary {
+  method: MapMethod;
+  points: number;
+  fromCache: boolean;
+}
+
 export type JobFinished =
   | { jobId: number; kind: 'import'; summary: ImportSummary }
   | { jobId: number; kind: 'embed'; summary: EmbedSummary }
+  | { jobId: number; kind: 'occlusion'; summary: OcclusionSummary }
+  | { jobId: number; kind: 'map'; summary: MapSummary }
   | { jobId: number; kind: JobKind; error: ErrorData };
 
 /** A photo given to Identify, kept by the engine until the catalogue closes. */
@@ -149,6 +169,38 @@ export interface Identification {
   logId: number;
 }
 
+/** A query photo as Identify sends it: by id, boxed or not. */
+export interface QueryRef {
+  id: string;
+  crop?: CropBox;
+}
+
+/**
+ * Where in both photos the evidence for a match lies, on the model's feature-map grid
+ * (row-major, columns x rows): positive cells support the match, negative ones argue against it.
+ * The engine's own result: plain data and typed arrays only.
+ */
+export type MatchEvidence = MatchExplanation;
+
+/** A photo an overlay is drawn on. */
+export type OverlayPhoto = { kind: 'query'; id: string; crop?: CropBox } | { kind: 'catalogue'; id: number };
+
+export type MapMethod = 'pca' | 'tsne' | 'umap';
+
+/**
+ * The open catalogue's photos on a 2-D map, as compact arrays: point i is at
+ * (points[2i], points[2i + 1]), shows photo photoIds[i] of object objects[objectOf[i]].
+ */
+export interface CatalogueMapData {
+  method: MapMethod;
+  points: Float32Array;
+  photoIds: Int32Array;
+  objectOf: Int32Array;
+  objects: { id: number; instanceId: string; title: string | null; subcollection: number }[];
+  /** Sub-collection names; null for objects in none. */
+  subcollections: (string | null)[];
+}
+
 export interface ModelsInfo {
   cards: { id: string; title: string; description: string; licence: string; source: string; embeddingDim: number; inputSize: string; inRecipe: boolean }[];
   recipe: { parts: { model: string; pooling: string }[]; flip: boolean; postprocess: string; aggregation: string } | null;
@@ -157,9 +209,12 @@ export interface ModelsInfo {
   skippedProviders: { provider: string; reason: string }[];
 }
 
-export type MenuCommand = 'open-catalogue' | 'new-catalogue' | 'import' | 'identify' | 'catalogue' | 'models';
+export type MenuCommand = 'open-catalogue' | 'new-catalogue' | 'import' | 'identify' | 'catalogue' | 'explore' | 'models';
 
 export type DialogPurpose = 'open-catalogue' | 'new-catalogue' | 'manifest' | 'folder' | 'photos';
+
+/** What a save dialog saves: an explanation overlay (PNG) or a list of objects (CSV). */
+export type SavePurpose = 'overlay' | 'objects-csv';
 
 // ---------------------------------------------------------------- runtime checks
 
@@ -211,6 +266,11 @@ export function list<T>(check: Check<T>, max: number): Check<T[]> {
   };
 }
 
+export const finite: Check<number> = (v, at) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(at, 'a number');
+  return v;
+};
+
 /** A photo's bytes; 200 MB is more than any camera writes. */
 export const bytes: Check<Uint8Array> = (v, at) => {
   if (!(v instanceof Uint8Array) || v.length === 0 || v.length > 200_000_000) throw invalid(at, 'the bytes of a file');
@@ -257,6 +317,19 @@ const cropBox: Check<CropBox> = (v, at) => {
   if (box.width < 0.01 || box.height < 0.01 || box.x + box.width > 1.0001 || box.y + box.height > 1.0001) throw invalid(at, 'a box inside the photo');
   return box;
 };
+const queryRef: Check<QueryRef> = record({ id: queryId, crop: optional(cropBox) });
+const mapMethod = oneOf<MapMethod>('pca', 'tsne', 'umap');
+const MAX_GRID = 64;
+/** An evidence map to draw: columns x rows finite values. */
+const gridMap: Check<{ map: number[]; columns: number; rows: number }> = (v, at) => {
+  const grid = record({ map: list(finite, MAX_GRID * MAX_GRID), columns: int(1, MAX_GRID), rows: int(1, MAX_GRID) })(v, at);
+  if (grid.map.length !== grid.columns * grid.rows) throw invalid(`${at}.map`, `a list of ${grid.columns} x ${grid.rows} values`);
+  return grid;
+};
+const overlayPhoto: Check<OverlayPhoto> = variant<OverlayPhoto>({
+  query: record({ kind: oneOf('query'), id: queryId, crop: optional(cropBox) }),
+  catalogue: record({ kind: oneOf('catalogue'), id: rowId }),
+});
 const importSource: Check<ImportSource> = variant<ImportSource>({
   manifest: record({ kind: oneOf('manifest'), path: text }),
   folder: record({ kind: oneOf('folder'), path: text }),
@@ -290,11 +363,25 @@ export const CALLS = {
   'query.addBytes': returns<QueryPhoto>()(record({ name: text, bytes })),
   'query.addFile': returns<QueryPhoto>()(record({ path: text })),
   'identify.run': returns<Identification>()(record({
-    photos: list(record({ id: queryId, crop: optional(cropBox) }), 20), top: optional(int(1, 50)),
+    photos: list(queryRef, 20), top: optional(int(1, 50)),
   })),
   'models.list': returns<ModelsInfo>()(none),
+  /** Evidence maps for both photos of a match, from one forward pass of each. */
+  'explain.match': returns<MatchEvidence>()(record({ query: queryRef, photoId: rowId })),
+  /** The thorough explanation: a job whose summary is an OcclusionSummary; starting another cancels it. */
+  'explain.occlusion': returns<{ jobId: number }>()(record({ query: queryRef, photoId: rowId })),
+  /** A map drawn over a photo as the export saves it: PNG bytes. */
+  'explain.overlay': returns<{ png: Uint8Array; fileName: string }>()(record({ photo: overlayPhoto, grid: gridMap, opacity: fraction })),
+  /** Makes (or reads back) the catalogue's map: a job whose summary is a MapSummary; starting another cancels it. */
+  'map.start': returns<{ jobId: number }>()(record({ method: mapMethod })),
+  /** The map made last for this method and the catalogue as it is now; null if there is none. */
+  'map.get': returns<CatalogueMapData | null>()(record({ method: mapMethod })),
+  /** Where query photos fall on that map: n x 2 values. */
+  'map.place': returns<Float32Array>()(record({ method: mapMethod, photos: list(queryRef, 20) })),
   /** A native file dialog; only the desktop app has one. */
   'dialog.open': returns<string[] | null>()(record({ purpose: oneOf<DialogPurpose>('open-catalogue', 'new-catalogue', 'manifest', 'folder', 'photos') })),
+  /** A native save dialog, then the bytes written where the person chose; the path, or null if cancelled. Desktop app only. */
+  'dialog.save': returns<string | null>()(record({ purpose: oneOf<SavePurpose>('overlay', 'objects-csv'), fileName: text, bytes })),
 } satisfies Record<string, CallSpec<unknown, unknown>>;
 
 export type CallName = keyof typeof CALLS;

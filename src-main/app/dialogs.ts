@@ -1,5 +1,6 @@
-import type { OpenDialogOptions } from 'electron';
-import type { DialogPurpose } from '../contract';
+import { basename } from 'node:path';
+import type { OpenDialogOptions, SaveDialogOptions } from 'electron';
+import type { DialogPurpose, SavePurpose } from '../contract';
 
 const CATALOGUE_FILTER = { name: 'Artefact Lens catalogue', extensions: ['sqlite', 'sqlite3', 'db'] };
 const PHOTO_FILTER = { name: 'Photos', extensions: ['jpg', 'jpeg', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic', 'heif'] };
@@ -15,3 +16,11 @@ export function openDialogOptions(purpose: Exclude<DialogPurpose, 'new-catalogue
 }
 
 export const NEW_CATALOGUE_DIALOG = { title: 'Create a catalogue', defaultPath: 'catalogue.sqlite', filters: [CATALOGUE_FILTER] };
+
+/** Where to save what the window made; the suggested name is a file name only, never a path the window chose. */
+export function saveDialogOptions(purpose: SavePurpose, fileName: string): SaveDialogOptions {
+  const defaultPath = basename(fileName.replaceAll('\\', '/'));
+  return purpose === 'overlay'
+    ? { title: 'Export the overlay', defaultPath, filters: [{ name: 'PNG image', extensions: ['png'] }] }
+    : { title: 'Export the accession numbers', defaultPath, filters: [{ name: 'CSV file', extensions: ['csv'] }] };
+}

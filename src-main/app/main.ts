@@ -3,12 +3,14 @@
  * forwards the contract's calls to the engine's utility process. Thin on purpose: all work is
  * in the Workspace.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
-import type { DialogPurpose, EventMessage, MenuCommand } from '../contract';
+import type { CallArgs, DialogPurpose, EventMessage, MenuCommand } from '../contract';
+import { UserError } from '../engine/errors';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels';
-import { NEW_CATALOGUE_DIALOG, openDialogOptions } from './dialogs';
+import { NEW_CATALOGUE_DIALOG, openDialogOptions, saveDialogOptions } from './dialogs';
 import { WorkspaceHost } from './host';
 import { handleCall } from './ipc';
 import { menuTemplate } from './menu';
@@ -56,6 +58,24 @@ async function chooseFiles(purpose: DialogPurpose, parent: BrowserWindow | null)
   return chosen.canceled ? null : chosen.filePaths;
 }
 
+/** Saves what the window made (an overlay, a CSV) where the person chooses; the path, or null. */
+async function saveFile({ purpose, fileName, bytes }: CallArgs<'dialog.save'>, parent: BrowserWindow | null): Promise<string | null> {
+  const options = saveDialogOptions(purpose, fileName);
+  const saved = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+  if (saved.canceled || !saved.filePath) return null;
+  await writeFile(saved.filePath, bytes).catch((cause: unknown) => {
+    throw new UserError('INVALID_ARGUMENT', `${saved.filePath} could not be written.`, 'Choose a folder you can write to, and check the drive has room.', { cause });
+  });
+  return saved.filePath;
+}
+
+/** The calls the main process answers itself: the native dialogs. */
+function localCall(name: string, args: unknown, parent: BrowserWindow | null): Promise<unknown> | undefined {
+  if (name === 'dialog.open') return chooseFiles((args as CallArgs<'dialog.open'>).purpose, parent);
+  if (name === 'dialog.save') return saveFile(args as CallArgs<'dialog.save'>, parent);
+  return undefined;
+}
+
 function createWindow(): void {
   window = new BrowserWindow(windowOptions(join(here, 'preload.cjs')));
   window.once('ready-to-show', () => window?.show());
@@ -73,7 +93,7 @@ void app.whenReady().then(async () => {
   protocol.handle(APP_SCHEME, (request) => serveApp(request, RENDERER_DIR));
   protocol.handle(PHOTO_SCHEME, (request) => servePhoto(request, (r) => host.photo(r)));
   ipcMain.handle(CALL_CHANNEL, (event, name: unknown, args: unknown) => handleCall(event, window, {
-    local: (call, a, parent) => (call === 'dialog.open' ? chooseFiles((a as { purpose: DialogPurpose }).purpose, parent) : undefined),
+    local: localCall,
     engine: (call, a) => host.call(call, a),
   }, name, args));
   await refreshMenu();

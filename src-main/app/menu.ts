@@ -33,7 +33,8 @@ export function menuTemplate(recent: string[], actions: MenuActions, platform: N
     submenu: [
       { label: 'Identify', accelerator: 'CmdOrCtrl+1', click: send('identify') },
       { label: 'Catalogue', accelerator: 'CmdOrCtrl+2', click: send('catalogue') },
-      { label: 'Models', accelerator: 'CmdOrCtrl+3', click: send('models') },
+      { label: 'Explore', accelerator: 'CmdOrCtrl+3', click: send('explore') },
+      { label: 'Models', accelerator: 'CmdOrCtrl+4', click: send('models') },
       { type: 'separator' },
       { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' },
       { type: 'separator' },

@@ -56,6 +56,11 @@ function nextEvent(until: (m: EventMessage) => boolean): Promise<EventMessage> {
 }
 
 describe('the test bridge', () => {
+  it('carries bytes and the typed arrays of a map through its JSON', () => {
+    const value = { bytes: Uint8Array.from([0, 255]), points: Float32Array.from([1.5, -2]), ids: Int32Array.from([-7, 2 ** 30]), plain: { $f32: 1 } };
+    expect(decode(encode(value))).toEqual(value);
+  });
+
   it('listens on the loopback address only and refuses other hosts and other sites', async () => {
     expect(bridge.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await http('/')).status).toBe(200);

@@ -29,6 +29,17 @@ describe('the contract', () => {
     expect(refusal('query.addBytes', { name: 'a.jpg', bytes: 'not bytes' })).toMatch(/bytes of a file/);
   });
 
+  it('checks the explanation and map calls: methods, photos by id, and an overlay grid of the size it claims', () => {
+    const grid = { map: [0.1, -0.2, 0.3, 0], columns: 2, rows: 2 };
+    expect(checkCall('explain.overlay', { photo: { kind: 'catalogue', id: 3 }, grid, opacity: 0.5 }).args).toEqual({ photo: { kind: 'catalogue', id: 3 }, grid, opacity: 0.5 });
+    expect(refusal('explain.overlay', { photo: { kind: 'catalogue', id: 3 }, grid: { ...grid, columns: 3 }, opacity: 0.5 })).toMatch(/grid\.map/);
+    expect(refusal('explain.overlay', { photo: { kind: 'file', id: '/etc/passwd' }, grid, opacity: 0.5 })).toMatch(/photo\.kind/);
+    expect(refusal('explain.overlay', { photo: { kind: 'catalogue', id: 3 }, grid: { ...grid, map: [0, 0, 0, Number.NaN] }, opacity: 0.5 })).toMatch(/map\[3\]/);
+    expect(refusal('explain.match', { query: { id: '../x' }, photoId: 1 })).toMatch(/query\.id/);
+    expect(refusal('map.start', { method: 'mds' })).toMatch(/method/);
+    expect(refusal('dialog.save', { purpose: 'overlay', fileName: 'a.png', bytes: [1, 2] })).toMatch(/bytes/);
+  });
+
   it('reads photo addresses of a known kind and id only', () => {
     expect(parsePhotoPath('catalogue/12', '?size=thumb')).toEqual({ kind: 'catalogue', id: '12', size: 'thumb' });
     expect(parsePhotoPath('/query/0123456789abcdef', '')).toEqual({ kind: 'query', id: '0123456789abcdef', size: 'full' });

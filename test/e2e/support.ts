@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -115,4 +115,54 @@ export async function containsText(locator: Locator, text: string, timeout = WAI
 
 export async function counts(locator: Locator, n: number): Promise<void> {
   await expect.poll(() => locator.count(), { timeout: WAIT_MS }).toBe(n);
+}
+
+/** What paintedPixels reads of a canvas (the tests' type-check has no DOM library). */
+interface Canvas2D {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/** Pixels of a 2-D canvas that are painted (not transparent): an overlay that drew something. */
+export async function paintedPixels(canvas: Locator): Promise<number> {
+  return canvas.evaluate((element) => {
+    const c = element as unknown as Canvas2D;
+    const context = c.getContext('2d');
+    if (!context || c.width === 0) return 0;
+    const { data } = context.getImageData(0, 0, c.width, c.height);
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+    return painted;
+  });
+}
+
+/** Pixels of the Explore map's WebGL canvas, as shown on screen, that differ from its background. */
+export async function mapPixels(page: Page): Promise<number> {
+  await page.mouse.move(0, 0);
+  const { data, info } = await sharp(await page.getByTestId('map-canvas').screenshot()).raw().toBuffer({ resolveWithObject: true });
+  const [r, g, b] = [data[0], data[1], data[2]]; // The corner is background: the map keeps a margin round the points.
+  let drawn = 0;
+  for (let i = 0; i < data.length; i += info.channels) if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) > 60) drawn++;
+  return drawn;
+}
+
+/** Moves the pointer outwards from the query mark until a point's tooltip shows. */
+export async function hoverSomePoint(page: Page): Promise<void> {
+  const mark = (await page.getByTestId('query-mark').boundingBox())!;
+  const [cx, cy] = [mark.x + mark.width / 2, mark.y + mark.height / 2];
+  const tooltip = page.getByTestId('map-tooltip');
+  for (let r = 0; r < 200; r += 6) {
+    for (let a = 0; a < 2 * Math.PI; a += Math.max(0.3, 6 / Math.max(r, 1))) {
+      await page.mouse.move(cx + r * Math.cos(a), cy + r * Math.sin(a));
+      if (await tooltip.isVisible()) return;
+    }
+  }
+  throw new Error('No point of the map showed a tooltip near the query.');
+}
+
+/** The bytes of the file a click downloads. */
+export async function downloaded(page: Page, click: () => Promise<void>): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  return readFileSync((await download.path())!);
 }

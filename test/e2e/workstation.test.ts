@@ -3,7 +3,10 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../src-main/bridge/server';
 import { tempDir } from '../helpers/files';
-import { buildRenderer, containsText, counts, FAST_RECIPE, hasChromium, launchChromium, screenshot, visible, writeFixture, type Fixture } from './support';
+import sharp from 'sharp';
+import {
+  buildRenderer, containsText, counts, downloaded, FAST_RECIPE, hasChromium, hoverSomePoint, launchChromium, mapPixels, paintedPixels, screenshot, visible, writeFixture, type Fixture,
+} from './support';
 
 /**
  * The built renderer in a real browser, talking to the real engine through the test bridge:
@@ -114,6 +117,62 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await visible(page.getByRole('region', { name: 'Compare' }));
     await page.waitForLoadState('networkidle');
     await screenshot(page, '06-identify-match');
+  });
+
+  it('shows where the evidence for the match lies on both photos, and exports the overlay as a PNG', async () => {
+    for (const side of ['query', 'match']) await expect.poll(() => paintedPixels(page.getByTestId(`overlay-${side}`)), { timeout: 30_000 }).toBeGreaterThan(1000);
+    await page.getByTestId('opacity').fill('0.6');
+    const png = await downloaded(page, () => page.getByTestId('export-query').click());
+    const meta = await sharp(png).metadata();
+    expect([meta.format, meta.width! > 64, meta.height! > 64]).toEqual(['png', true, true]);
+    await containsText(page.getByTestId('saved'), 'Downloaded');
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '10-compare-overlay');
+    await page.getByTestId('overlay-toggle').uncheck();
+    await expect.poll(() => page.getByTestId('overlay-query').isVisible()).toBe(false);
+    await page.getByTestId('overlay-toggle').check();
+  });
+
+  it('maps the catalogue in Explore, with the query photo placed among its objects', async () => {
+    await page.getByTestId('nav-explore').click();
+    await expect.poll(() => page.getByTestId('map-canvas').getAttribute('data-points'), { timeout: 60_000 }).toBe(String(fixture.photos));
+    await counts(page.getByTestId('query-mark'), 1);
+    expect(await mapPixels(page)).toBeGreaterThan(1500);
+    await containsText(page.getByTestId('legend'), 'Ceramics');
+    await containsText(page.getByTestId('query-legend'), '3 best matches');
+    await hoverSomePoint(page);
+    await containsText(page.getByTestId('map-tooltip'), fixture.heldOut.instanceId.slice(0, 5));
+    await page.waitForLoadState('networkidle');
+    await screenshot(page, '11-explore-map');
+  });
+
+  it('selects a group with the lasso and exports its accession numbers', async () => {
+    await page.getByTestId('colour-by').selectOption('object');
+    await page.getByTestId('mode-lasso').click();
+    const box = (await page.getByTestId('map-canvas').boundingBox())!;
+    await page.mouse.move(box.x + 4, box.y + 4);
+    await page.mouse.down();
+    for (const [fx, fy] of [[0.99, 0.01], [0.99, 0.99], [0.01, 0.99], [0.01, 0.02]]) await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy, { steps: 4 });
+    await page.mouse.up();
+    await containsText(page.getByTestId('selection'), `${fixture.photos} photos of ${fixture.objects} objects`);
+    const csv = (await downloaded(page, () => page.getByTestId('export-csv').click())).toString('utf8');
+    expect(csv.split('\r\n')[0]).toBe('accession_number,title,sub_collection,photos_selected');
+    expect(csv).toContain(`${fixture.heldOut.instanceId},`);
+    await screenshot(page, '12-explore-query');
+    await page.getByTestId('mode-pan').click();
+    await hoverSomePoint(page);
+    await page.mouse.down();
+    await page.mouse.up();
+    await visible(page.getByTestId('object-page'));
+    await page.getByTestId('nav-identify').click();
+  });
+
+  it('explains a match thoroughly by occlusion, with progress', async () => {
+    await page.getByTestId('thorough').click();
+    await containsText(page.getByTestId('evidence-note'), 'Thorough map of the query', 90_000);
+    expect(await paintedPixels(page.getByTestId('overlay-query'))).toBeGreaterThan(1000);
+    expect(await page.getByTestId('overlay-match').isVisible()).toBe(false);
+    await screenshot(page, '13-compare-thorough');
   });
 
   it('says plainly when a photo shows nothing in the catalogue', async () => {

@@ -4,8 +4,8 @@ import { isUserError, UserError } from '../errors';
 /** What answers each call of the contract. */
 export type Handlers = { [K in CallName]: (args: CallArgs<K>) => Promise<CallResult<K>> | CallResult<K> };
 
-/** The workspace answers everything but the native file dialog, which only the desktop app has. */
-export type WorkspaceHandlers = Omit<Handlers, 'dialog.open'>;
+/** The workspace answers everything but the native file dialogs, which only the desktop app has. */
+export type WorkspaceHandlers = Omit<Handlers, 'dialog.open' | 'dialog.save'>;
 
 /** An error as the window may see it: a UserError's data, or a sentence in place of anything else. */
 export function toErrorData(e: unknown): ErrorData {
@@ -26,7 +26,7 @@ export async function dispatch(handlers: Partial<Handlers>, name: unknown, args:
     const handler = handlers[call.name] as ((a: unknown) => unknown) | undefined;
     if (!handler) {
       throw new UserError('INVALID_ARGUMENT', 'Choosing files from a dialog is only possible in the desktop app.',
-        'Type the path of the file or folder instead.');
+        call.name === 'dialog.save' ? 'Download the file from the window instead.' : 'Type the path of the file or folder instead.');
     }
     return { ok: true, value: await handler(call.args) };
   } catch (e) {

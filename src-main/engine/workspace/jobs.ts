@@ -9,16 +9,22 @@ export type Emit = (message: EventMessage) => void;
 const PROGRESS_INTERVAL_MS = 100;
 
 type Work<S> = (signal: AbortSignal, report: (p: Progress) => void) => Promise<S>;
+type SummaryOf<K extends JobKind> = Extract<JobFinished, { kind: K; summary: unknown }>['summary'];
+
+/** Numbers jobs across runners, so job.cancel names one job whichever runner has it. */
+export interface JobIds {
+  next: number;
+}
 
 /**
- * The one long job a catalogue runs at a time (an import or an embedding): it streams progress
- * events, can be cancelled, and announces how it ended.
+ * One long job at a time of a kind of work (writing to the catalogue: an import or an
+ * embedding; or an explanation; or a map): it streams progress events, can be cancelled,
+ * and announces how it ended.
  */
 export class JobRunner {
-  private nextId = 1;
   private running?: { id: number; kind: JobKind; controller: AbortController; done: Promise<void> };
 
-  constructor(private readonly emit: Emit) {}
+  constructor(private readonly emit: Emit, private readonly ids: JobIds = { next: 1 }) {}
 
   get busy(): boolean {
     return this.running !== undefined;
@@ -31,9 +37,9 @@ export class JobRunner {
       'Wait for it to finish, or cancel it, then try again.');
   }
 
-  start<S extends (JobFinished & { summary: unknown })['summary']>(kind: JobKind, work: Work<S>, after: () => void): number {
+  start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
     this.assertIdle(kind === 'import' ? 'start an import' : 'start embedding');
-    const id = this.nextId++;
+    const id = this.ids.next++;
     const controller = new AbortController();
     let shown = 0;
     const report = (p: Progress) => {
@@ -51,6 +57,12 @@ export class JobRunner {
     });
     this.running = { id, kind, controller, done };
     return id;
+  }
+
+  /** Starts a job in place of the one running, which is cancelled: a newer request makes it moot. */
+  async replace<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>): Promise<number> {
+    while (this.running) await this.stop(); // Of two requests at once, the later one runs.
+    return this.start(kind, work);
   }
 
   cancel(jobId: number): void {

@@ -47,6 +47,11 @@ export class QueryPhotos {
     return photo.path;
   }
 
+  name(id: string): string {
+    this.path(id); // Refuses a photo that is gone.
+    return this.photos.get(id)!.name;
+  }
+
   has(id: string): boolean {
     return this.photos.has(id);
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
-  CatalogueInfo, EmbedSummary, EmbeddingStatus, Identification, ImportSource, ImportSummary, ModelsInfo, ObjectDetail, ObjectSummary, PhotoRequest,
+  CatalogueInfo, EmbeddingStatus, Identification, ImportSource, ModelsInfo, ObjectDetail, ObjectSummary, OverlayPhoto, PhotoRequest, QueryRef,
 } from '../../contract';
 import { Catalogue, type ObjectRecord, type PhotoRecord } from '../catalogue/catalogue';
 import { runImport } from '../catalogue/import';
@@ -9,12 +9,15 @@ import { UserError } from '../errors';
 import { Describer } from '../identify/describe';
 import { Identifier } from '../identify/identifier';
 import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
+import type { PhotoInput } from '../inference/embed';
 import type { ProviderName } from '../inference/session';
 import { embedCatalogue } from '../jobs/embed-catalogue';
 import { ProgressMeter } from '../jobs/progress';
 import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
 import type { WorkspaceHandlers } from './dispatch';
+import { Explanations, overlayFile } from './explanations';
 import { JobRunner, type Emit } from './jobs';
+import { CatalogueMaps } from './maps';
 import { screenCopy } from './photos';
 import { planFrom, previewImport } from './preview';
 import { QueryPhotos } from './queries';
@@ -44,12 +47,20 @@ export class Workspace {
   private catalogue?: Catalogue;
   private describer?: { key: string; opening: Promise<Describer>; opened?: Describer };
   private identifier?: { describer: Describer; identifier: Identifier };
+  /** What the Identify and Explore views work out from the open catalogue. */
+  private analysis?: { explanations: Explanations; maps: CatalogueMaps };
   private queries = new QueryPhotos();
+  /** Jobs that write to the catalogue (import, embed), and the read-only ones that run beside them. */
   private readonly jobs: JobRunner;
+  private readonly occlusionJobs: JobRunner;
+  private readonly mapJobs: JobRunner;
   private readonly recent: RecentCatalogues;
 
   constructor(private readonly options: WorkspaceOptions, private readonly emit: Emit) {
-    this.jobs = new JobRunner(emit);
+    const ids = { next: 1 };
+    this.jobs = new JobRunner(emit, ids);
+    this.occlusionJobs = new JobRunner(emit, ids);
+    this.mapJobs = new JobRunner(emit, ids);
     this.recent = new RecentCatalogues(options.settingsDir);
   }
 
@@ -73,13 +84,27 @@ export class Workspace {
     'import.start': ({ source, copy }) => ({ jobId: this.startImport(source, copy ?? false) }),
     'embed.start': async () => ({ jobId: await this.startEmbedding() }),
     'job.cancel': ({ jobId }) => {
-      this.jobs.cancel(jobId);
+      for (const runner of [this.jobs, this.occlusionJobs, this.mapJobs]) runner.cancel(jobId);
       return null;
     },
     'query.addBytes': ({ name, bytes }) => this.queries.addBytes(name, bytes),
     'query.addFile': ({ path }) => this.queries.addFile(path),
     'identify.run': ({ photos, top }) => this.identify(photos.map((p) => ({ path: this.queries.path(p.id), crop: p.crop })), top),
     'models.list': () => this.models(),
+    'explain.match': async ({ query, photoId }) => this.analysed().explanations.evidence(await this.openDescriber(), this.queryInput(query), this.cataloguePhoto(photoId)),
+    'explain.occlusion': async ({ query, photoId }) => {
+      const { explanations } = this.analysed();
+      const [describer, photo, match] = [await this.openDescriber(), this.queryInput(query), this.cataloguePhoto(photoId)];
+      return { jobId: await this.occlusionJobs.replace('occlusion', (signal, report) => explanations.occlusion(describer, photo, match, signal, report)) };
+    },
+    'explain.overlay': ({ photo, grid, opacity }) => overlayFile(...this.overlayPhoto(photo), grid, opacity),
+    'map.start': async ({ method }) => {
+      this.jobs.assertIdle('make a map');
+      const { maps } = this.analysed();
+      return { jobId: await this.mapJobs.replace('map', (signal, report) => maps.make(method, signal, report)) };
+    },
+    'map.get': ({ method }) => this.analysed().maps.get(method),
+    'map.place': async ({ method, photos }) => this.analysed().maps.place(method, await this.openDescriber(), photos.map((p) => this.queryInput(p))),
   };
 
   /** A photo for the window, found by id only: a catalogue photo of the open catalogue, or a query photo. */
@@ -94,6 +119,32 @@ export class Workspace {
   async close(): Promise<void> {
     await this.jobs.stop();
     await this.closeCatalogue();
+  }
+
+  private analysed(): NonNullable<Workspace['analysis']> {
+    this.openCatalogue();
+    return this.analysis!;
+  }
+
+  private openDescriber(): Promise<Describer> {
+    return this.describerFor(catalogueRecipe(this.openCatalogue()));
+  }
+
+  private queryInput(query: QueryRef): PhotoInput {
+    return { path: this.queries.path(query.id), crop: query.crop };
+  }
+
+  private cataloguePhoto(id: number): PhotoInput & { originalPath: string } {
+    const photo = this.openCatalogue().getPhoto(id);
+    if (!photo) throw new UserError('INVALID_ARGUMENT', 'That photo is no longer in the catalogue.', 'Identify the photo again to see the current matches.');
+    return { path: photo.path, originalPath: photo.originalPath };
+  }
+
+  /** The photo an overlay is drawn on, and the name its export is saved under. */
+  private overlayPhoto(photo: OverlayPhoto): [PhotoInput, string] {
+    if (photo.kind === 'query') return [this.queryInput(photo), this.queries.name(photo.id)];
+    const { path, originalPath } = this.cataloguePhoto(photo.id);
+    return [{ path }, basename(originalPath)];
   }
 
   private openCatalogue(): Catalogue {
@@ -111,6 +162,7 @@ export class Workspace {
     const catalogue = Catalogue.open(path, { create });
     await this.closeCatalogue();
     this.catalogue = catalogue;
+    this.analysis = { explanations: new Explanations(catalogue), maps: new CatalogueMaps(catalogue) };
     if (create) setCatalogueRecipe(catalogue, this.options.recipe ?? DEFAULT_RECIPE);
     this.recent.add(catalogue.path);
     const info = this.info();
@@ -119,6 +171,8 @@ export class Workspace {
   }
 
   private async closeCatalogue(): Promise<void> {
+    await Promise.all([this.occlusionJobs.stop(), this.mapJobs.stop()]);
+    this.analysis = undefined;
     this.identifier = undefined;
     this.catalogue?.close();
     this.catalogue = undefined;
@@ -166,7 +220,7 @@ export class Workspace {
   private startImport(source: ImportSource, copy: boolean): number {
     const catalogue = this.openCatalogue();
     const plan = planFrom(source); // Read now: a bad manifest is refused as an answer, not as a job that fails.
-    return this.jobs.start<ImportSummary>('import', async (signal, report) => {
+    return this.jobs.start('import', async (signal, report) => {
       const meter = new ProgressMeter(plan.rows.length, report, 'Checking photos');
       let seen = 0;
       const summary = await runImport(catalogue, plan, {
@@ -180,7 +234,7 @@ export class Workspace {
     const catalogue = this.openCatalogue();
     this.jobs.assertIdle('start embedding');
     const describer = await this.describerFor(catalogueRecipe(catalogue));
-    return this.jobs.start<EmbedSummary>('embed', async (signal, report) => {
+    return this.jobs.start('embed', async (signal, report) => {
       const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: report, batchSize: 8 });
       return { embedded: summary.embedded, failed: summary.failed.slice(0, MAX_REPORTED_FAILURES).map((f) => ({ photoId: f.photoId, reason: f.reason })) };
     }, () => this.announce());
