@@ -28,7 +28,7 @@ describe('artefact-lens', () => {
   it('lists its commands with --help, and each command explains its options', async () => {
     const [overview, help, stats] = await Promise.all([cli('--help'), cli('import', '--help'), cli('stats', '--help')]);
     expect(overview.code).toBe(0);
-    expect(overview.out).toMatch(/import .*\n.*embed .*\n.*identify .*\n.*domain .*\n.*stats /);
+    expect(overview.out).toMatch(/import .*\n.*embed .*\n.*identify .*\n.*domain .*\n.*train .*\n.*stats /);
     expect(help.code).toBe(0);
     expect(help.out).toContain('Usage: artefact-lens import --db FILE (--manifest FILE.csv | --folder DIR');
     expect(help.out).toMatch(/--copy +Keep a copy/);
@@ -52,7 +52,7 @@ describe('artefact-lens', () => {
     writeFileSync(join(tmp.dir, 'notes.sqlite'), 'not a database at all\n'.repeat(100));
     const cases: [string[], number, RegExp][] = [
       [[], 2, /Usage: artefact-lens <command>/],
-      [['frobnicate'], 2, /there is no command "frobnicate"; the commands are import, embed, identify, domain, stats, evaluate/],
+      [['frobnicate'], 2, /there is no command "frobnicate"; the commands are import, embed, identify, domain, train, stats, evaluate/],
       [['stats'], 2, /--db is required/],
       [['stats', '--db', 'x.sqlite', '--colour'], 2, /Unknown option '--colour'/],
       [['import', '--db', 'c2.sqlite'], 2, /exactly one of --manifest, --folder or --files/],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceClassifier, trainInstanceClassifier } from '../../src-main/engine/evaluation/classifier';
-import { fuseWithRetrieval, objectProbabilities } from '../../src-main/engine/evaluation/catalogue-classifier';
+import { fuseWithRetrieval, objectProbabilities } from '../../src-main/engine/identify/instance-classifier';
 import { mulberry32 } from '../../src-main/engine/random';
 
 /** Four classes by the signs of the first two coordinates (XOR-like: no class mean separates them all), plus noise dimensions. */

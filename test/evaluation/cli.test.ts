@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
-import { storedClassifier, trainCatalogueClassifier } from '../../src-main/engine/evaluation/catalogue-classifier';
+import { storedClassifier, trainCatalogueClassifier } from '../../src-main/engine/identify/instance-classifier';
 import { prepareEvaluationSet } from '../../src-main/engine/evaluation/dataset';
 import { DEFAULT_VARIANT } from '../../src-main/engine/evaluation/descriptors';
 import { evaluate } from '../../src-main/engine/evaluation/protocols';

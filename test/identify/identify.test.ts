@@ -83,6 +83,20 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(answer.calibration.basis).toBe('leave-one-out');
   });
 
+  it('fuses the trained instance classifier with retrieval until the catalogue changes', async () => {
+    const query = [{ path: join(COIL, queries[0].image_path) }];
+    expect((await identifier.identify(query)).classifier).toBe('none');
+    identifier.trainClassifier({ epochs: 30 });
+    const fused = await identifier.identify(query, { top: 3 });
+    expect(fused.classifier).toBe('fused');
+    expect(fused.results[0].instanceId).toBe(queries[0].instance_id);
+    expect(fused.results[0].probability).toBeGreaterThan(fused.results[1].probability!);
+    expect(fused.results.map((r) => r.rank)).toEqual([1, 2, 3]);
+    // A new photo makes the classifier stale: identification falls back to retrieval alone.
+    await runImport(catalogue, { rows: [{ where: 'new', path: join(COIL, queries[1].image_path), instanceId: 'coil-099', subcollection: null, title: null, metadata: {} }], failures: [] });
+    expect((await new Identifier(catalogue, describer).identify(query)).classifier).toBe('stale');
+  });
+
   it('refuses a query photo it cannot read, naming it', async () => {
     const bad = join(tmp.dir, 'bad.jpg');
     writeFileSync(bad, 'not a photo');

@@ -52,8 +52,9 @@ export const identifyCommand: Command = {
         io.out(JSON.stringify({
           notInCatalogue: answer.notInCatalogue,
           threshold: answer.threshold,
+          classifier: answer.classifier,
           results: answer.results.map((r) => ({
-            rank: r.rank, instanceId: r.instanceId, score: r.score, subcategory: r.subcategory, title: r.title,
+            rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,
             bestPhoto: r.bestPhoto.path, bestPhotoScore: r.bestPhoto.score, collection: r.collection,
           })),
           logId: answer.logId,

@@ -16,28 +16,38 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}` : '�
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' } as Record<string, string>)[c]};`);
 const COLOURS = ['#1b6ca8', '#d1495b', '#3f8f4f', '#edae49', '#6c4f9c', '#00798c'];
 
-function table(head: string[], rows: string[][]): string {
+function table({ head, rows }: TextTable): string {
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
     rows.map((r) => `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-const thresholdLabel = (m: { minImages: number | null }) => (m.minImages === null ? 'all' : `≥${m.minImages}`);
+export const thresholdLabel = (m: { minImages: number | null }) => (m.minImages === null ? 'all' : `≥${m.minImages}`);
+
+/** A table as text cells: what the HTML report and the Evaluate view both show. */
+export interface TextTable {
+  head: string[];
+  rows: string[][];
+}
 
 /** Table 3: top-k per threshold, classifier and model. */
-function topKTable(means: readonly Mean[]): string {
-  return table(['photos per object', 'classifier', 'model', 'top-1', 'top-3', 'top-5', 'top-10', 'test photos', 'unseen'],
-    means.map((m) => [thresholdLabel(m), m.classifier, m.model, pct(m.overall.top1), pct(m.overall.top3), pct(m.overall.top5), pct(m.overall.top10), m.overall.n.toFixed(0), m.unseen.toFixed(1)]));
+export function topKTable(means: readonly Mean[]): TextTable {
+  return {
+    head: ['photos per object', 'classifier', 'model', 'top-1', 'top-3', 'top-5', 'top-10', 'test photos', 'unseen'],
+    rows: means.map((m) => [thresholdLabel(m), m.classifier, m.model, pct(m.overall.top1), pct(m.overall.top3), pct(m.overall.top5), pct(m.overall.top10), m.overall.n.toFixed(0), m.unseen.toFixed(1)]),
+  };
 }
 
 /** Table 4: top-1 per sub-collection for each classifier and model, at the lowest threshold. */
-function subcollectionTable(means: readonly Mean[]): string {
+export function subcollectionTable(means: readonly Mean[]): TextTable {
   const first = means.filter((m) => m.minImages === means[0]?.minImages);
   const groups = [...new Set(first.flatMap((m) => Object.keys(m.bySubcollection)))].sort();
-  return table(['sub-collection', 'photos', ...first.map((m) => `${m.classifier} ${m.model}`)],
-    groups.map((g) => [g, (first[0]!.bySubcollection[g]?.n ?? 0).toFixed(0), ...first.map((m) => pct(m.bySubcollection[g]?.top1 ?? NaN))]));
+  return {
+    head: ['sub-collection', 'photos', ...first.map((m) => `${m.classifier} ${m.model}`)],
+    rows: groups.map((g) => [g, (first[0]!.bySubcollection[g]?.n ?? 0).toFixed(0), ...first.map((m) => pct(m.bySubcollection[g]?.top1 ?? NaN))]),
+  };
 }
 
-interface Series {
+export interface Series {
   label: string;
   points: { x: number; y: number; label?: string }[];
 }
@@ -72,17 +82,25 @@ function headline(means: readonly Mean[]): Mean | undefined {
   return [...first].sort((a, b) => b.overall.top1 - a.overall.top1)[0];
 }
 
-/** Fig. 4: top-1 by photos per object, one line per threshold. */
-function photosChart(means: readonly Mean[]): string {
+export const PHOTO_BUCKETS = ['3', '4', '5', '6', '7', '8', '9', '10+'] as const;
+
+/** Fig. 4's data: top-1 (in %) by photos per object of the best (classifier, model), one line per threshold; x indexes PHOTO_BUCKETS. */
+export function photosSeries(means: readonly Mean[]): { classifier: string; model: string; lines: Series[] } | null {
   const best = headline(means);
-  if (!best) return '';
-  const buckets = ['3', '4', '5', '6', '7', '8', '9', '10+'];
+  if (!best) return null;
   const lines = means.filter((m) => m.classifier === best.classifier && m.model === best.model).map((m) => ({
     label: `${thresholdLabel(m)} photos`,
-    points: buckets.flatMap((b, x) => (m.byPhotos[b] ? [{ x, y: 100 * m.byPhotos[b].top1 }] : [])),
+    points: PHOTO_BUCKETS.flatMap((b, x) => (m.byPhotos[b] ? [{ x, y: 100 * m.byPhotos[b].top1 }] : [])),
   }));
-  return chart(`Top-1 by photos per object (${best.classifier}, ${best.model})`, 'photos of the object', lines,
-    { xTicks: buckets.map((label, x) => ({ x, label })), lines: true });
+  return { classifier: best.classifier, model: best.model, lines };
+}
+
+/** Fig. 4: top-1 by photos per object, one line per threshold. */
+function photosChart(means: readonly Mean[]): string {
+  const series = photosSeries(means);
+  if (!series) return '';
+  return chart(`Top-1 by photos per object (${series.classifier}, ${series.model})`, 'photos of the object', series.lines,
+    { xTicks: PHOTO_BUCKETS.map((label, x) => ({ x, label })), lines: true });
 }
 
 /** Fig. 5: top-1 against model size (MB on disk); joined models and ensembles count every file. */
@@ -94,12 +112,15 @@ function sizeChart(means: readonly Mean[], modelBytes: Record<string, number>): 
   const series = classifiers.map((c) => ({ label: c, points: first.filter((m) => m.classifier === c).map((m) => ({ x: sizeOf(m.model), y: 100 * m.overall.top1 })) }));
   const sizes = [...new Set(first.map((m) => sizeOf(m.model)))].sort((a, b) => a - b);
   return chart('Top-1 against model size', 'MB of model files', series, { xTicks: sizes.map((x) => ({ x, label: x.toFixed(0) })), lines: false })
-    + table(['model', 'MB'], [...new Set(first.map((m) => m.model))].map((m) => [m, sizeOf(m).toFixed(1)]));
+    + table({ head: ['model', 'MB'], rows: [...new Set(first.map((m) => m.model))].map((m) => [m, sizeOf(m).toFixed(1)]) });
 }
 
-function openSetTable(report: EvaluationReport): string {
-  return table(['model', 'threshold', 'basis', 'unknown rejected', 'known answered', 'known correct & answered', 'known top-1 (no threshold)', 'unknown rejected at 95 % known', 'known / unknown photos'],
-    report.openSetMeans.map((o) => [o.model, o.threshold.toFixed(3), o.calibrationBasis, pct(o.unknownRejected), pct(o.knownAnswered), pct(o.knownCorrectAnswered), pct(o.knownTop1), pct(o.unknownRejectedAt95), `${o.knownQueries.toFixed(0)} / ${o.unknownQueries.toFixed(0)}`]));
+/** The open set: how often photos of objects not in the catalogue are answered "not in the catalogue". */
+export function openSetTable(openSetMeans: EvaluationReport['openSetMeans']): TextTable {
+  return {
+    head: ['model', 'threshold', 'basis', 'unknown rejected', 'known answered', 'known correct & answered', 'known top-1 (no threshold)', 'unknown rejected at 95 % known', 'known / unknown photos'],
+    rows: openSetMeans.map((o) => [o.model, o.threshold.toFixed(3), o.calibrationBasis, pct(o.unknownRejected), pct(o.knownAnswered), pct(o.knownCorrectAnswered), pct(o.knownTop1), pct(o.unknownRejectedAt95), `${o.knownQueries.toFixed(0)} / ${o.unknownQueries.toFixed(0)}`]),
+  };
 }
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em;max-width:70em;color:#222}table{border-collapse:collapse;margin:1em 0}
@@ -111,11 +132,11 @@ export function renderHtmlReport(report: EvaluationReport): string {
   const sections = [
     `<h1>Artefact Lens evaluation: ${esc(report.protocol)} protocol</h1>`,
     `<p>${esc(report.manifest)}: ${report.dataset.objects} objects, ${report.dataset.photos} photos${report.dataset.unreadable ? ` (${report.dataset.unreadable} unreadable)` : ''}. Accuracies in %, mean over seeds ${esc(String(report.settings.seeds))}. ${esc(String(report.settings.descriptors))}.</p>`,
-    closed ? `<h2>Accuracy by model and classifier (cf. the paper's Table 3)</h2>${topKTable(report.means)}` : '',
-    closed ? `<h2>Top-1 by sub-collection (cf. Table 4)</h2>${subcollectionTable(report.means)}` : '',
+    closed ? `<h2>Accuracy by model and classifier (cf. the paper's Table 3)</h2>${table(topKTable(report.means))}` : '',
+    closed ? `<h2>Top-1 by sub-collection (cf. Table 4)</h2>${table(subcollectionTable(report.means))}` : '',
     closed ? `<h2>Accuracy by photos per object (cf. Fig. 4)</h2>${photosChart(report.means)}` : '',
     closed ? `<h2>Accuracy against model size (cf. Fig. 5)</h2>${sizeChart(report.means, report.modelBytes)}` : '',
-    report.openSetMeans.length > 0 ? `<h2>Open set: objects not in the catalogue</h2>${openSetTable(report)}` : '',
+    report.openSetMeans.length > 0 ? `<h2>Open set: objects not in the catalogue</h2>${table(openSetTable(report.openSetMeans))}` : '',
   ];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Artefact Lens evaluation</title><style>${STYLE}</style></head><body>${sections.join('\n')}</body></html>\n`;
 }

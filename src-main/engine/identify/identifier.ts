@@ -2,13 +2,15 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { sha256File } from '../catalogue/hash';
 import { UserError } from '../errors';
 import type { PhotoInput } from '../inference/embed';
-import { ObjectRanker, fuseMeanEmbedding } from '../search/aggregate';
+import type { ClassifierOptions, InstanceClassifier } from '../evaluation/classifier';
+import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
 import { calibrate, decide, type Calibration } from '../search/calibrate';
 import { FlatIndex } from '../search/index';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
+import { fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 export interface IdentifiedObject {
@@ -20,6 +22,8 @@ export interface IdentifiedObject {
   collection: string;
   /** Similarity used for ranking (after the catalogue's post-processing). */
   score: number;
+  /** With a trained classifier: the fused probability that ranks the results. */
+  probability?: number;
   /** The object's photo most like the query, and its similarity (centred cosine, the one the threshold applies to). */
   bestPhoto: { photoId: number; path: string; score: number };
 }
@@ -31,6 +35,8 @@ export interface Identification {
   calibration: Calibration;
   results: IdentifiedObject[];
   recipe: string;
+  /** fused: ranked with the catalogue's instance classifier; stale: one exists but the catalogue changed since. */
+  classifier: 'fused' | 'stale' | 'none';
   /** The post-processing actually used (whitening falls back to centring on single-photo catalogues). */
   postprocess: DescriptorRecipe['postprocess'];
   /** Field photos whose mean centred catalogue and query (0: the catalogue's own mean). */
@@ -75,6 +81,9 @@ function withPrototypes(objectIds: Int32Array, vectors: Float32Array, dims: numb
   return out;
 }
 
+/** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
+const FUSION_CANDIDATES = 50;
+
 /**
  * Whitening learns which directions vary within an object; with mostly one photo per object
  * there is nothing to learn it from, and on grocery-dev's one-picture catalogue it cost 8 to 10
@@ -106,6 +115,7 @@ export class Identifier {
   private builtAt = -1;
   private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number };
   private verification!: { index: FlatIndex; centring: Postprocessor; calibration: Calibration };
+  private classifier?: { classifier: InstanceClassifier; stale: boolean };
 
   constructor(private readonly catalogue: Catalogue, private readonly describer: Describer) {}
 
@@ -134,7 +144,26 @@ export class Identifier {
     const index = postprocessor === centring ? centred
       : postprocessor ? indexOf(rows, postprocessor.applyBatch(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0 };
+    this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
+  }
+
+  /**
+   * Trains the instance classifier (the paper's method) on the descriptors as ranked, and keeps
+   * it in the catalogue; identification then fuses it with retrieval until the catalogue changes.
+   */
+  trainClassifier(options: ClassifierOptions = {}): InstanceClassifier {
+    this.prepare();
+    const { index } = this.ranking;
+    const vectors = new Float32Array(index.size * index.dims);
+    const objectIds = new Int32Array(index.size);
+    for (let row = 0; row < index.size; row++) {
+      vectors.set(index.vectorAt(row), row * index.dims);
+      objectIds[row] = index.objectIdAt(row);
+    }
+    const classifier = trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims }, options);
+    this.classifier = { classifier, stale: false };
+    return classifier;
   }
 
   private fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Postprocessor {
@@ -163,7 +192,11 @@ export class Identifier {
     const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
     const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.postprocessor?.apply(v) ?? v)), this.ranking.index.dims);
     const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
-    const results = this.ranking.ranker.rank(query, this.recipe.aggregation, options.top ?? 10).map((m) => this.describeMatch(m, check));
+    const top = options.top ?? 10;
+    const fused = this.classifier && !this.classifier.stale;
+    const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused ? Math.max(top, FUSION_CANDIDATES) : top);
+    const ranked = fused ? this.fuse(matches, query).slice(0, top) : matches;
+    const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.verification;
     const answer = {
       notInCatalogue: decide(results[0]?.bestPhoto.score ?? -1, undefined, calibration.threshold),
@@ -171,6 +204,7 @@ export class Identifier {
       calibration,
       results,
       recipe: recipeKey(this.recipe),
+      classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const,
       postprocess: this.ranking.postprocess,
       fieldDomainPhotos: this.ranking.fieldDomain,
       catalogueState: this.catalogue.state(),
@@ -184,8 +218,16 @@ export class Identifier {
     return { ...answer, logId };
   }
 
+  /** Retrieval and the instance classifier, averaged as probabilities; ranks follow the fused order. */
+  private fuse(matches: ObjectMatch[], query: Float32Array): (ObjectMatch & { probability: number })[] {
+    const byObject = new Map(matches.map((m) => [m.objectId, m]));
+    return fuseWithRetrieval(matches, objectProbabilities(this.classifier!.classifier, query))
+      .filter((f) => byObject.has(f.objectId))
+      .map((f, i) => ({ ...byObject.get(f.objectId)!, rank: i + 1, probability: f.probability }));
+  }
+
   /** `check` is the query in the verification space, where the best photo's similarity is measured. */
-  private describeMatch(m: { objectId: number; score: number; bestPhotoId: number; rank: number }, check: Float32Array): IdentifiedObject {
+  private describeMatch(m: ObjectMatch & { probability?: number }, check: Float32Array): IdentifiedObject {
     const object = this.catalogue.getObject(m.objectId)!;
     const photo = this.catalogue.getPhoto(m.bestPhotoId)!;
     const { index } = this.verification;
@@ -197,6 +239,7 @@ export class Identifier {
       subcategory: object.subcollection,
       collection: object.collection,
       score: m.score,
+      probability: m.probability,
       bestPhoto: { photoId: photo.id, path: photo.path, score: dot(check, 0, index.vectorAt(index.rowOf(m.bestPhotoId)!), 0, index.dims) },
     };
   }

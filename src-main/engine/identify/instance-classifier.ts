@@ -1,8 +1,8 @@
 import type { Catalogue } from '../catalogue/catalogue';
-import { recipeKey, type DescriptorRecipe } from '../identify/recipe';
-import { InstanceClassifier, trainInstanceClassifier, type ClassifierOptions } from './classifier';
-import { gatherRows, softmaxRows } from './linalg';
+import { InstanceClassifier, trainInstanceClassifier, type ClassifierOptions } from '../evaluation/classifier';
+import { gatherRows, softmaxRows } from '../evaluation/linalg';
 import { seededStream, shuffled } from '../random';
+import { recipeKey, type DescriptorRecipe } from './recipe';
 
 /**
  * The instance classifier that lives in a catalogue, trained on its post-processed descriptors
