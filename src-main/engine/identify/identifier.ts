@@ -81,6 +81,12 @@ function withPrototypes(objectIds: Int32Array, vectors: Float32Array, dims: numb
   return out;
 }
 
+/**
+ * Whitened dimensions kept. The evaluations (a few hundred photos) never had more; on large
+ * catalogues it bounds the fit and every search to 512 dimensions instead of 2560.
+ */
+const WHITENED_COMPONENTS = 512;
+
 /** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
 const FUSION_CANDIDATES = 50;
 
@@ -169,7 +175,7 @@ export class Identifier {
   private fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Postprocessor {
     const stored = this.catalogue.getArtifact(`whitening:${key}`);
     if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
-    const fitted = Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten' });
+    const fitted = Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten', components: WHITENED_COMPONENTS });
     this.catalogue.putArtifact(`whitening:${key}`, { blob: fitted.serialise() });
     return fitted;
   }

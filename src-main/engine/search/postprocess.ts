@@ -53,8 +53,8 @@ export class Postprocessor {
     const mode = options.mode ?? 'whiten';
     const shrinkage = options.shrinkage ?? 0.1;
     if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
-    const { values, vectors } = principalAxes(x, mean, dims);
-    const outDims = Math.min(options.components ?? dims, dims, n - 1);
+    const outDims = Math.min(options.components ?? dims, dims, x.length / dims - 1);
+    const { values, vectors } = principalAxes(x, mean, dims, outDims);
     return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(values, vectors, dims, outDims, shrinkage));
   }
 
@@ -145,7 +145,7 @@ function columnMean(x: Float32Array, dims: number): Float32Array {
  * n × n Gram matrix has the same non-zero eigenvalues, and X^T u / sqrt((n-1) lambda) are the
  * covariance's eigenvectors: a d^3 decomposition becomes an n^3 one.
  */
-function principalAxes(x: Float32Array, mean: Float32Array, dims: number): { values: Float64Array; vectors: Float64Array } {
+function principalAxes(x: Float32Array, mean: Float32Array, dims: number, keep: number): { values: Float64Array; vectors: Float64Array } {
   const rows = x.length / dims;
   if (rows >= dims) {
     const eigen = symmetricEigen(covariance(x, mean, dims), dims);
@@ -154,8 +154,8 @@ function principalAxes(x: Float32Array, mean: Float32Array, dims: number): { val
   const centred = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) centred[i] = x[i]! - mean[i % dims]!;
   const eigen = symmetricEigen(gram(centred, rows, dims), rows);
-  const vectors = new Float64Array(rows * dims);
-  for (let c = 0; c < rows; c++) {
+  const vectors = new Float64Array(keep * dims);
+  for (let c = 0; c < keep; c++) {
     const lambda = eigen.values[c]!;
     if (!(lambda > 0)) continue; // null directions stay zero and get no weight
     const scale = 1 / Math.sqrt((rows - 1) * lambda);
