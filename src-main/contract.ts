@@ -6,6 +6,9 @@
  * to photos in results (photos are shown through photoUrl ids).
  */
 import { UserError, type UserErrorCode } from './engine/errors';
+import type { ProtocolName } from './engine/evaluation/protocols';
+import type { EvaluationReport } from './engine/evaluation/report';
+import type { ClassifierKind } from './engine/evaluation/scoring';
 import type { MatchExplanation } from './engine/explain/explain-match';
 
 // ---------------------------------------------------------------- data that crosses
@@ -86,8 +89,8 @@ export interface ImportPreview {
   refused: RowFailure[];
 }
 
-/** Imports and embeddings write to the catalogue; explanations and maps only read it. */
-export type JobKind = 'import' | 'embed' | 'occlusion' | 'map';
+/** Imports and embeddings write to the catalogue; explanations and maps only read it; evaluations use a manifest of their own. */
+export type JobKind = 'import' | 'embed' | 'occlusion' | 'map' | 'evaluation';
 
 export interface JobProgress {
   jobId: number;
@@ -127,11 +130,30 @@ export interface MapSummary {
   fromCache: boolean;
 }
 
+/** What the Evaluate view asks for; each entry of `models` is one backbone, or several joined into one descriptor. */
+export interface EvaluationRequest {
+  manifest: string;
+  protocol: ProtocolName;
+  minImages: number[];
+  seeds: number[];
+  classifiers: ClassifierKind[];
+  models: string[][];
+  catalogueSplits?: string[];
+  querySplits?: string[];
+}
+
+/**
+ * An evaluation's results, averaged over the seeds (the per-seed figures are in the JSON export).
+ * Open-set rows have no top-3 and beyond, so they come as openSetMeans, never as NaN.
+ */
+export type EvaluationSummary = Pick<EvaluationReport, 'protocol' | 'manifest' | 'dataset' | 'means' | 'openSetMeans' | 'seconds'> & { seeds: number[] };
+
 export type JobFinished =
   | { jobId: number; kind: 'import'; summary: ImportSummary }
   | { jobId: number; kind: 'embed'; summary: EmbedSummary }
   | { jobId: number; kind: 'occlusion'; summary: OcclusionSummary }
   | { jobId: number; kind: 'map'; summary: MapSummary }
+  | { jobId: number; kind: 'evaluation'; summary: EvaluationSummary }
   | { jobId: number; kind: JobKind; error: ErrorData };
 
 /** A photo given to Identify, kept by the engine until the catalogue closes. */
@@ -209,12 +231,12 @@ export interface ModelsInfo {
   skippedProviders: { provider: string; reason: string }[];
 }
 
-export type MenuCommand = 'open-catalogue' | 'new-catalogue' | 'import' | 'identify' | 'catalogue' | 'explore' | 'models';
+export type MenuCommand = 'open-catalogue' | 'new-catalogue' | 'import' | 'identify' | 'catalogue' | 'explore' | 'evaluate' | 'models';
 
 export type DialogPurpose = 'open-catalogue' | 'new-catalogue' | 'manifest' | 'folder' | 'photos';
 
-/** What a save dialog saves: an explanation overlay (PNG) or a list of objects (CSV). */
-export type SavePurpose = 'overlay' | 'objects-csv';
+/** What a save dialog saves: an explanation overlay (PNG), a list of objects (CSV) or an evaluation report (HTML or JSON). */
+export type SavePurpose = 'overlay' | 'objects-csv' | 'evaluation-html' | 'evaluation-json';
 
 // ---------------------------------------------------------------- runtime checks
 
@@ -320,6 +342,25 @@ const cropBox: Check<CropBox> = (v, at) => {
 const queryRef: Check<QueryRef> = record({ id: queryId, crop: optional(cropBox) });
 const mapMethod = oneOf<MapMethod>('pca', 'tsne', 'umap');
 const MAX_GRID = 64;
+const modelId: Check<string> = (v, at) => {
+  if (typeof v !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(v)) throw invalid(at, 'a model id');
+  return v;
+};
+const evaluationRequest: Check<EvaluationRequest> = (v, at) => {
+  const request = record({
+    manifest: text,
+    protocol: oneOf<ProtocolName>('paper', 'field', 'open'),
+    minImages: list(int(1, 1000), 20),
+    seeds: list(int(0, 1_000_000), 100),
+    classifiers: list(oneOf<ClassifierKind>('knn', 'prototype', 'linear'), 3),
+    models: list(list(modelId, 8), 16),
+    catalogueSplits: optional(list(text, 20)),
+    querySplits: optional(list(text, 20)),
+  })(v, at);
+  for (const key of ['minImages', 'seeds', 'classifiers', 'models'] as const) if (request[key].length === 0) throw invalid(`${at}.${key}`, 'a list of at least one');
+  if (request.models.some((m) => m.length === 0)) throw invalid(`${at}.models`, 'a list of models for each entry');
+  return request;
+};
 /** An evidence map to draw: columns x rows finite values. */
 const gridMap: Check<{ map: number[]; columns: number; rows: number }> = (v, at) => {
   const grid = record({ map: list(finite, MAX_GRID * MAX_GRID), columns: int(1, MAX_GRID), rows: int(1, MAX_GRID) })(v, at);
@@ -378,10 +419,14 @@ export const CALLS = {
   'map.get': returns<CatalogueMapData | null>()(record({ method: mapMethod })),
   /** Where query photos fall on that map: n x 2 values. */
   'map.place': returns<Float32Array>()(record({ method: mapMethod, photos: list(queryRef, 20) })),
+  /** Measures accuracy on a labelled manifest: a job whose summary is an EvaluationSummary; starting another cancels it. */
+  'evaluation.start': returns<{ jobId: number }>()(record({ request: evaluationRequest })),
+  /** The last evaluation's report as a self-contained HTML page or as JSON with every figure. */
+  'evaluation.export': returns<{ bytes: Uint8Array; fileName: string }>()(record({ format: oneOf('html', 'json') })),
   /** A native file dialog; only the desktop app has one. */
   'dialog.open': returns<string[] | null>()(record({ purpose: oneOf<DialogPurpose>('open-catalogue', 'new-catalogue', 'manifest', 'folder', 'photos') })),
   /** A native save dialog, then the bytes written where the person chose; the path, or null if cancelled. Desktop app only. */
-  'dialog.save': returns<string | null>()(record({ purpose: oneOf<SavePurpose>('overlay', 'objects-csv'), fileName: text, bytes })),
+  'dialog.save': returns<string | null>()(record({ purpose: oneOf<SavePurpose>('overlay', 'objects-csv', 'evaluation-html', 'evaluation-json'), fileName: text, bytes })),
 } satisfies Record<string, CallSpec<unknown, unknown>>;
 
 export type CallName = keyof typeof CALLS;

@@ -2,7 +2,7 @@ import { reactive } from 'vue';
 import type { CatalogueInfo, CropBox, Identification, JobFinished, JobKind, JobProgress, MenuCommand, QueryPhoto } from '../src-main/contract';
 import { call, on } from './api/client';
 
-export type View = 'identify' | 'catalogue' | 'explore' | 'models';
+export type View = 'identify' | 'catalogue' | 'explore' | 'evaluate' | 'models';
 
 /** A photo given to Identify, boxed or not. */
 export interface QueryEntry {
@@ -25,7 +25,7 @@ export const app = reactive({
   query: { photos: [] as QueryEntry[], answer: null as Identification | null },
 });
 
-const VIEW_OF: Partial<Record<MenuCommand, View>> = { identify: 'identify', catalogue: 'catalogue', explore: 'explore', models: 'models' };
+const VIEW_OF: Partial<Record<MenuCommand, View>> = { identify: 'identify', catalogue: 'catalogue', explore: 'explore', evaluate: 'evaluate', models: 'models' };
 /** The jobs that write to the catalogue, which the sidebar and the Catalogue page follow; the views follow their own. */
 const writes = (kind: JobKind) => kind === 'import' || kind === 'embed';
 

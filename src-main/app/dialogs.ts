@@ -17,10 +17,15 @@ export function openDialogOptions(purpose: Exclude<DialogPurpose, 'new-catalogue
 
 export const NEW_CATALOGUE_DIALOG = { title: 'Create a catalogue', defaultPath: 'catalogue.sqlite', filters: [CATALOGUE_FILTER] };
 
+const SAVE_DIALOGS: Record<SavePurpose, Omit<SaveDialogOptions, 'defaultPath'>> = {
+  overlay: { title: 'Export the overlay', filters: [{ name: 'PNG image', extensions: ['png'] }] },
+  'objects-csv': { title: 'Export the accession numbers', filters: [{ name: 'CSV file', extensions: ['csv'] }] },
+  'evaluation-html': { title: 'Export the evaluation report', filters: [{ name: 'HTML page', extensions: ['html'] }] },
+  'evaluation-json': { title: 'Export the evaluation figures', filters: [{ name: 'JSON file', extensions: ['json'] }] },
+};
+
 /** Where to save what the window made; the suggested name is a file name only, never a path the window chose. */
 export function saveDialogOptions(purpose: SavePurpose, fileName: string): SaveDialogOptions {
   const defaultPath = basename(fileName.replaceAll('\\', '/'));
-  return purpose === 'overlay'
-    ? { title: 'Export the overlay', defaultPath, filters: [{ name: 'PNG image', extensions: ['png'] }] }
-    : { title: 'Export the accession numbers', defaultPath, filters: [{ name: 'CSV file', extensions: ['csv'] }] };
+  return { defaultPath, ...SAVE_DIALOGS[purpose] };
 }

@@ -1,7 +1,7 @@
 import type { SavePurpose } from '../../src-main/contract';
 import { call, hasDialogs } from './client';
 
-const TYPES: Record<SavePurpose, string> = { overlay: 'image/png', 'objects-csv': 'text/csv' };
+const TYPES: Record<SavePurpose, string> = { overlay: 'image/png', 'objects-csv': 'text/csv', 'evaluation-html': 'text/html', 'evaluation-json': 'application/json' };
 
 /**
  * Saves what the window made: through the desktop app's save dialog, or as a download in a

@@ -40,6 +40,17 @@ describe('the contract', () => {
     expect(refusal('dialog.save', { purpose: 'overlay', fileName: 'a.png', bytes: [1, 2] })).toMatch(/bytes/);
   });
 
+  it('checks an evaluation request: protocol, classifiers, model ids, and no empty lists', () => {
+    const request = { manifest: '/data/m.csv', protocol: 'paper', minImages: [3, 4], seeds: [1], classifiers: ['knn'], models: [['mobilenet-v2-140'], ['a', 'b']] };
+    expect(checkCall('evaluation.start', { request }).args).toEqual({ request });
+    expect(refusal('evaluation.start', { request: { ...request, protocol: 'closed' } })).toMatch(/request\.protocol/);
+    expect(refusal('evaluation.start', { request: { ...request, classifiers: ['svm'] } })).toMatch(/classifiers\[0\]/);
+    expect(refusal('evaluation.start', { request: { ...request, models: [['../../etc/passwd']] } })).toMatch(/a model id/);
+    expect(refusal('evaluation.start', { request: { ...request, seeds: [] } })).toMatch(/request\.seeds that is not a list of at least one/);
+    expect(refusal('evaluation.start', { request: { ...request, models: [[]] } })).toMatch(/request\.models/);
+    expect(refusal('evaluation.export', { format: 'pdf' })).toMatch(/format/);
+  });
+
   it('reads photo addresses of a known kind and id only', () => {
     expect(parsePhotoPath('catalogue/12', '?size=thumb')).toEqual({ kind: 'catalogue', id: '12', size: 'thumb' });
     expect(parsePhotoPath('/query/0123456789abcdef', '')).toEqual({ kind: 'query', id: '0123456789abcdef', size: 'full' });

@@ -19,9 +19,11 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
   let page: Page;
   let fixture: Fixture;
   const faults: string[] = [];
+  const cacheHome = process.env.XDG_CACHE_HOME;
 
   beforeAll(async () => {
     tmp = tempDir();
+    process.env.XDG_CACHE_HOME = join(tmp.dir, 'cache'); // Evaluate caches its descriptors there.
     const rendererDir = join(tmp.dir, 'renderer');
     [fixture] = await Promise.all([writeFixture(join(tmp.dir, 'photos')), buildRenderer(rendererDir)]);
     if (fixture.synthetic) console.warn('coil100-dev is absent: the browser test runs on generated photos.');
@@ -36,6 +38,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await context?.close();
     await bridge?.close();
     tmp?.remove();
+    if (cacheHome === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = cacheHome;
   });
 
   it('asks for a catalogue before anything can be identified', async () => {
@@ -173,6 +177,29 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     expect(await paintedPixels(page.getByTestId('overlay-query'))).toBeGreaterThan(1000);
     expect(await page.getByTestId('overlay-match').isVisible()).toBe(false);
     await screenshot(page, '13-compare-thorough');
+  });
+
+  it('evaluates the manifest with the paper\'s protocol and exports the report', async () => {
+    await page.getByTestId('nav-evaluate').click();
+    await visible(page.getByText('No evaluation yet'));
+    await containsText(page.getByTestId('evaluate-missing'), 'Choose the manifest');
+    await page.getByTestId('evaluate-manifest').fill(fixture.manifest);
+    await page.getByTestId('classifier-prototype').uncheck();
+    expect(await page.getByTestId('model-mobilenet-v2-140').isChecked()).toBe(true); // the catalogue's own model
+    await page.getByTestId('evaluate-run').click();
+    const summary = page.getByTestId('table-summary');
+    await counts(summary.locator('tbody tr'), 4);
+    for (const n of [3, 4, 5, 6]) await containsText(summary, `≥${n} knn mobilenet-v2-140`);
+    await counts(page.getByTestId('chart-line'), 4);
+    await containsText(page.getByTestId('table-subcollections'), 'Ceramics');
+    const html = (await downloaded(page, () => page.getByTestId('export-html').click())).toString('utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('cf. the paper\'s Table 3');
+    const json = JSON.parse((await downloaded(page, () => page.getByTestId('export-json').click())).toString('utf8')) as { runs: unknown[]; dataset: { objects: number } };
+    expect([json.runs.length, json.dataset.objects]).toEqual([4, fixture.objects]);
+    await containsText(page.getByTestId('evaluation-saved'), 'Downloaded');
+    await screenshot(page, '14-evaluate');
+    await page.getByTestId('nav-identify').click();
   });
 
   it('says plainly when a photo shows nothing in the catalogue', async () => {

@@ -1,5 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { UserError } from '../../engine/errors';
 import { prepareEvaluationSet } from '../../engine/evaluation/dataset';
 import { describeVariant, type DescriptorVariant } from '../../engine/evaluation/descriptors';
@@ -7,7 +6,7 @@ import { evaluate, type EvaluationOptions, type ProtocolName } from '../../engin
 import { renderHtmlReport, summaryText, type EvaluationReport } from '../../engine/evaluation/report';
 import { CLASSIFIERS, type ClassifierKind } from '../../engine/evaluation/scoring';
 import type { Progress } from '../../engine/jobs/progress';
-import { DEFAULT_MODELS_DIR, findModelCard } from '../../engine/models/registry';
+import { modelBytes } from '../../engine/models/registry';
 import { optionalString, requiredString, type Command, type OptionValues } from '../command';
 import { sessionSettings, SESSION_OPTIONS } from './session-options';
 
@@ -92,16 +91,6 @@ function options(values: OptionValues): Omit<EvaluationOptions, 'signal' | 'onPr
     classifier: hidden ? { hidden: Math.round(hidden) } : {},
     variant: variant(values),
   };
-}
-
-function modelBytes(models: readonly string[]): Record<string, number> {
-  return Object.fromEntries(models.map((id) => {
-    try {
-      return [id, statSync(join(DEFAULT_MODELS_DIR, findModelCard(id).file)).size];
-    } catch {
-      return [id, 0]; // a size is only for the chart; the evaluation itself already needed the model
-    }
-  }));
 }
 
 function progressLine(p: Progress): string {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors';
@@ -30,6 +30,17 @@ export function findModelCard(id: string, modelsDir = DEFAULT_MODELS_DIR): Model
       `Choose one of: ${cards.map((c) => c.id).join(', ') || '(none installed)'}.`);
   }
   return card;
+}
+
+/** Bytes of each model's file (an evaluation report's size chart); 0 for one that cannot be read. */
+export function modelBytes(models: readonly string[], modelsDir = DEFAULT_MODELS_DIR): Record<string, number> {
+  return Object.fromEntries(models.map((id) => {
+    try {
+      return [id, statSync(join(modelsDir, findModelCard(id, modelsDir).file)).size];
+    } catch {
+      return [id, 0]; // a size is only for the chart; the evaluation itself already needed the model
+    }
+  }));
 }
 
 /** The card's .onnx file, checked to exist and to be the file the card describes. */

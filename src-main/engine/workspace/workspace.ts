@@ -10,11 +10,13 @@ import { Describer } from '../identify/describe';
 import { Identifier } from '../identify/identifier';
 import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import type { PhotoInput } from '../inference/embed';
+import type { PoolSettings } from '../inference/pool';
 import type { ProviderName } from '../inference/session';
 import { embedCatalogue } from '../jobs/embed-catalogue';
 import { ProgressMeter } from '../jobs/progress';
 import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
 import type { WorkspaceHandlers } from './dispatch';
+import { Evaluations } from './evaluations';
 import { Explanations, overlayFile } from './explanations';
 import { JobRunner, type Emit } from './jobs';
 import { CatalogueMaps } from './maps';
@@ -54,6 +56,9 @@ export class Workspace {
   private readonly jobs: JobRunner;
   private readonly occlusionJobs: JobRunner;
   private readonly mapJobs: JobRunner;
+  /** Evaluations read a manifest of their own, not the open catalogue: they outlive it. */
+  private readonly evaluationJobs: JobRunner;
+  private readonly evaluations: Evaluations;
   private readonly recent: RecentCatalogues;
 
   constructor(private readonly options: WorkspaceOptions, private readonly emit: Emit) {
@@ -61,6 +66,8 @@ export class Workspace {
     this.jobs = new JobRunner(emit, ids);
     this.occlusionJobs = new JobRunner(emit, ids);
     this.mapJobs = new JobRunner(emit, ids);
+    this.evaluationJobs = new JobRunner(emit, ids);
+    this.evaluations = new Evaluations(this.poolSettings());
     this.recent = new RecentCatalogues(options.settingsDir);
   }
 
@@ -84,7 +91,7 @@ export class Workspace {
     'import.start': ({ source, copy }) => ({ jobId: this.startImport(source, copy ?? false) }),
     'embed.start': async () => ({ jobId: await this.startEmbedding() }),
     'job.cancel': ({ jobId }) => {
-      for (const runner of [this.jobs, this.occlusionJobs, this.mapJobs]) runner.cancel(jobId);
+      for (const runner of [this.jobs, this.occlusionJobs, this.mapJobs, this.evaluationJobs]) runner.cancel(jobId);
       return null;
     },
     'query.addBytes': ({ name, bytes }) => this.queries.addBytes(name, bytes),
@@ -105,6 +112,11 @@ export class Workspace {
     },
     'map.get': ({ method }) => this.analysed().maps.get(method),
     'map.place': async ({ method, photos }) => this.analysed().maps.place(method, await this.openDescriber(), photos.map((p) => this.queryInput(p))),
+    'evaluation.start': async ({ request }) => {
+      this.evaluations.check(request);
+      return { jobId: await this.evaluationJobs.replace('evaluation', (signal, report) => this.evaluations.run(request, signal, report)) };
+    },
+    'evaluation.export': ({ format }) => this.evaluations.export(format),
   };
 
   /** A photo for the window, found by id only: a catalogue photo of the open catalogue, or a query photo. */
@@ -117,7 +129,7 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    await this.jobs.stop();
+    await Promise.all([this.jobs.stop(), this.evaluationJobs.stop()]);
     await this.closeCatalogue();
   }
 
@@ -249,13 +261,16 @@ export class Workspace {
     const key = recipeKey(recipe);
     if (this.describer?.key !== key) {
       const previous = this.describer;
-      const settings = { provider: this.options.provider, modelsDir: this.options.modelsDir, workers: this.options.workers };
-      const opening = (previous ? previous.opening.then((d) => d.close()) : Promise.resolve()).then(() => Describer.open(recipe, settings));
+      const opening = (previous ? previous.opening.then((d) => d.close()) : Promise.resolve()).then(() => Describer.open(recipe, this.poolSettings()));
       const entry: NonNullable<Workspace['describer']> = { key, opening };
       opening.then((d) => { entry.opened = d; }, () => { if (this.describer === entry) this.describer = undefined; });
       this.describer = entry;
     }
     return this.describer!.opening;
+  }
+
+  private poolSettings(): PoolSettings {
+    return { provider: this.options.provider, modelsDir: this.options.modelsDir, workers: this.options.workers };
   }
 
   private async identify(photos: { path: string; crop?: { x: number; y: number; width: number; height: number } }[], top?: number): Promise<Identification> {
