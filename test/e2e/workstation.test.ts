@@ -88,6 +88,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
         if (bar) window.progressSeen.push(bar.textContent);
       }).observe(document.body, { childList: true, subtree: true, characterData: true });`);
     await page.getByRole('button', { name: 'Embed the new photos' }).click();
+    await page.locator('[role=progressbar]').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await screenshot(page, '04b-catalogue-embedding');
     await containsText(page.getByTestId('embedding-status'), `${fixture.photos} of ${fixture.photos} photos embedded`, 90_000);
     const seen = await page.evaluate<string[]>('window.progressSeen');
     expect(seen.some((t) => /\d+ \/ \d+ photos.*photos\/s/.test(t))).toBe(true);
