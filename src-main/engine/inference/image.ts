@@ -104,8 +104,10 @@ const FIT: Record<InputSpec['resize'], keyof FitEnum> = {
  * onto white, crop, resize) and returns its pixels as interleaved 8-bit RGB of the card's size.
  */
 export async function loadPixels(path: string, spec: InputSpec, options: LoadOptions = {}): Promise<Buffer> {
-  const info = await probeImage(path);
-  const region = options.crop && cropRegion(options.crop, info);
+  // The header is read separately only when a crop needs the photo's size: decoding enforces
+  // the pixel limit by itself, and the extra read costs a tenth of a small photo's decoding.
+  await checkFile(path);
+  const region = options.crop && cropRegion(options.crop, await probeImage(path));
   try {
     let img = sharp(path, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error', pages: 1 })
       .rotate()

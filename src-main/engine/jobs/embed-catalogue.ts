@@ -4,7 +4,7 @@ import { storageKey } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
 
 export interface EmbedCatalogueOptions {
-  /** Photos per inference call. */
+  /** Photos per inference call (default 4: end to end 8 % faster than 1 on two cores, bench:embed). */
   batchSize?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -31,7 +31,7 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   const summary: EmbedCatalogueSummary = { embedded: 0, failed: [] };
   for (const { part, key, photos } of work) {
     let next = 0;
-    for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize, signal: options.signal })) {
+    for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize ?? 4, signal: options.signal })) {
       const rows = batch.flatMap((d, i) => ('vector' in d ? [{ photoId: photos[next + i].photoId, vector: d.vector }] : []));
       catalogue.writeEmbeddings(part.model, key, rows);
       batch.forEach((d, i) => {
