@@ -49,7 +49,7 @@ if (summary.embedded > 0) console.log(`  embedded ${summary.embedded} descriptor
 
 const identifier = new Identifier(catalogue, describer);
 let t = performance.now();
-identifier.prepare();
+await identifier.prepare();
 console.log(`prepare (load embeddings, fit whitening and threshold, build index): ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];

@@ -86,7 +86,7 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
   it('fuses the trained instance classifier with retrieval until the catalogue changes', async () => {
     const query = [{ path: join(COIL, queries[0].image_path) }];
     expect((await identifier.identify(query)).classifier).toBe('none');
-    identifier.trainClassifier({ epochs: 30 });
+    await identifier.trainClassifier({ epochs: 30 });
     const fused = await identifier.identify(query, { top: 3 });
     expect(fused.classifier).toBe('fused');
     expect(fused.results[0].instanceId).toBe(queries[0].instance_id);

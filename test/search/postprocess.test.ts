@@ -56,6 +56,18 @@ describe('Postprocessor', () => {
     }
   });
 
+  it('projects many rows on onnxruntime exactly as row by row', async () => {
+    const g = gaussian(rng(9));
+    const rows = Float32Array.from({ length: 300 * dims }, () => g());
+    const post = Postprocessor.fit(rows, dims, { components: 10 });
+    const one = post.applyBatch(rows);
+    const many = await post.applyMany(rows);
+    expect(many.length).toBe(300 * 10);
+    let worst = 0;
+    for (let i = 0; i < one.length; i++) worst = Math.max(worst, Math.abs(one[i]! - many[i]!));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
   it('whitening undoes a shared offset and strong nuisance directions that make unrelated objects look alike', () => {
     const d = 64;
     const offset = Float32Array.from({ length: d }, () => 0.7);

@@ -20,7 +20,7 @@ export const trainCommand: Command = {
     await withCatalogue(values, {}, async (catalogue) => {
       const describer = await Describer.open(catalogueRecipe(catalogue), sessionSettings(values));
       try {
-        const classifier = new Identifier(catalogue, describer).trainClassifier({
+        const classifier = await new Identifier(catalogue, describer).trainClassifier({
           hidden, signal,
           onProgress: (p) => io.progress(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(3)}${p.valTop1 === null ? '' : `, validation top-1 ${(p.valTop1 * 100).toFixed(1)} %`}`),
         });

@@ -130,7 +130,7 @@ export class Identifier {
   }
 
   /** Rebuilds the indexes when photos or embeddings changed; cheap when nothing did. */
-  prepare(): void {
+  async prepare(): Promise<void> {
     const state = this.catalogue.state();
     if (state === this.builtAt) return;
     const key = recipeKey(this.recipe);
@@ -148,7 +148,7 @@ export class Identifier {
       : domain ? Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' })
         : postprocess === 'centre' ? centring : undefined;
     const index = postprocessor === centring ? centred
-      : postprocessor ? indexOf(rows, postprocessor.applyBatch(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
+      : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0 };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
@@ -158,8 +158,8 @@ export class Identifier {
    * Trains the instance classifier (the paper's method) on the descriptors as ranked, and keeps
    * it in the catalogue; identification then fuses it with retrieval until the catalogue changes.
    */
-  trainClassifier(options: ClassifierOptions = {}): InstanceClassifier {
-    this.prepare();
+  async trainClassifier(options: ClassifierOptions = {}): Promise<InstanceClassifier> {
+    await this.prepare();
     const { index } = this.ranking;
     const vectors = new Float32Array(index.size * index.dims);
     const objectIds = new Int32Array(index.size);
@@ -191,7 +191,7 @@ export class Identifier {
   /** Several photos of one unknown object are fused into one query. */
   async identify(photos: PhotoInput[], options: { top?: number } = {}): Promise<Identification> {
     if (photos.length === 0) throw new UserError('INVALID_ARGUMENT', 'No photo was given to identify.', 'Give one or more photos of the object.');
-    this.prepare();
+    await this.prepare();
     const described = await this.describer.describe(photos);
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;

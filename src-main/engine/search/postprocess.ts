@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import { symmetricEigen } from './eigen';
 import { copyOut } from './index';
+import { projectRows } from './project-rows';
 import { normaliseInPlace, normaliseRows } from './vectors';
 
 /**
@@ -80,6 +81,15 @@ export class Postprocessor {
       if (normalise) normaliseInPlace(out, r * outDims, outDims);
     }
     return out;
+  }
+
+  /** applyBatch for many rows at once: the projection runs on onnxruntime's kernels. */
+  async applyMany(rows: Float32Array): Promise<Float32Array> {
+    if (this.mode === 'centre') return this.applyBatch(rows);
+    const { inDims, outDims } = this;
+    const centred = normaliseRows(rows.slice(), inDims);
+    for (let i = 0; i < centred.length; i++) centred[i] = centred[i]! - this.mean[i % inDims]!;
+    return normaliseRows(await projectRows(centred, inDims, this.projection, outDims), outDims);
   }
 
   serialise(): Buffer {
