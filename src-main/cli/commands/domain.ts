@@ -1,8 +1,7 @@
-import { Describer } from '../../engine/identify/describe';
 import { learnFieldDomain } from '../../engine/identify/field-domain';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { requiredString, withCatalogue, type Command } from '../command';
-import { sessionSettings, SESSION_OPTIONS } from './session-options';
+import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 export const domainCommand: Command = {
   name: 'domain',
@@ -16,15 +15,12 @@ export const domainCommand: Command = {
   async run(values, io) {
     const folder = requiredString(values, 'folder');
     await withCatalogue(values, {}, async (catalogue) => {
-      const describer = await Describer.open(catalogueRecipe(catalogue), sessionSettings(values));
-      try {
+      await withDescriber(values, catalogueRecipe(catalogue), async (describer) => {
         const { count, failed } = await learnFieldDomain(catalogue, describer, folder);
         io.out(`Learned the field domain from ${count} photos; ${failed.length} could not be read.`);
         for (const reason of failed) io.out(`  ${reason}`);
         io.out('Identification now centres catalogue and query photos on this domain where the catalogue has mostly one photo per object.');
-      } finally {
-        await describer.close();
-      }
+      });
     });
   },
 };

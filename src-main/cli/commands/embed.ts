@@ -1,9 +1,8 @@
-import { Describer } from '../../engine/identify/describe';
 import { catalogueRecipe, parseParts, setCatalogueRecipe } from '../../engine/identify/recipe';
 import { embedCatalogue } from '../../engine/jobs/embed-catalogue';
 import type { Progress } from '../../engine/jobs/progress';
 import { optionalString, withCatalogue, type Command } from '../command';
-import { sessionSettings, SESSION_OPTIONS } from './session-options';
+import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 /** Exit code when some photos could not be embedded (they are listed). */
 const SOME_PHOTOS_FAILED = 3;
@@ -26,8 +25,7 @@ export const embedCommand: Command = {
     return withCatalogue(values, {}, async (catalogue) => {
       const models = optionalString(values, 'model');
       const recipe = models ? { ...catalogueRecipe(catalogue), parts: parseParts(models) } : catalogueRecipe(catalogue);
-      const describer = await Describer.open(recipe, sessionSettings(values));
-      try {
+      return withDescriber(values, recipe, async (describer) => {
         setCatalogueRecipe(catalogue, recipe);
         io.err(`Embedding with ${recipe.parts.map((p) => `${p.model} (${p.pooling})`).join(' + ')} on ${describer.pool(recipe.parts[0].model).provider}.`);
         const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: (p) => io.progress(progressLine(p)) })
@@ -35,9 +33,7 @@ export const embedCommand: Command = {
         io.out(`Embedded ${summary.embedded} photo descriptors; ${summary.failed.length} photos failed.`);
         for (const f of summary.failed) io.out(`  photo ${f.photoId}: ${f.reason}`);
         return summary.failed.length > 0 ? SOME_PHOTOS_FAILED : 0;
-      } finally {
-        await describer.close();
-      }
+      });
     });
   },
 };

@@ -1,10 +1,9 @@
 import { UserError } from '../../engine/errors';
 import type { CropBox } from '../../engine/inference/image';
-import { Describer } from '../../engine/identify/describe';
 import { Identifier, type Identification } from '../../engine/identify/identifier';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { optionalString, withCatalogue, type CliIO, type Command, type OptionValues } from '../command';
-import { sessionSettings, SESSION_OPTIONS } from './session-options';
+import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 function crops(values: OptionValues, photos: number): (CropBox | undefined)[] {
   const given = (values.crop as string[] | undefined) ?? [];
@@ -45,8 +44,7 @@ export const identifyCommand: Command = {
     if (!Number.isInteger(top) || top < 1) throw new UserError('INVALID_ARGUMENT', `--top ${values.top} is not a positive whole number.`, 'Give e.g. --top 5.');
     const boxes = crops(values, photos.length);
     await withCatalogue(values, {}, async (catalogue) => {
-      const describer = await Describer.open(catalogueRecipe(catalogue), sessionSettings(values));
-      try {
+      await withDescriber(values, catalogueRecipe(catalogue), async (describer) => {
         const answer = await new Identifier(catalogue, describer).identify(photos.map((path, i) => ({ path, crop: boxes[i] })), { top });
         if (!values.json) return printTable(answer, io);
         io.out(JSON.stringify({
@@ -59,9 +57,7 @@ export const identifyCommand: Command = {
           })),
           logId: answer.logId,
         }, null, 2));
-      } finally {
-        await describer.close();
-      }
+      });
     });
   },
 };

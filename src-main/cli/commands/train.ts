@@ -1,9 +1,8 @@
 import { UserError } from '../../engine/errors';
-import { Describer } from '../../engine/identify/describe';
 import { Identifier } from '../../engine/identify/identifier';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { optionalString, withCatalogue, type Command } from '../command';
-import { sessionSettings, SESSION_OPTIONS } from './session-options';
+import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -18,17 +17,14 @@ export const trainCommand: Command = {
     const hidden = Number(optionalString(values, 'hidden') ?? 0);
     if (!Number.isInteger(hidden) || hidden < 0) throw new UserError('INVALID_ARGUMENT', `--hidden ${values.hidden} is not a whole number.`, 'Give e.g. --hidden 2048, or leave it out.');
     await withCatalogue(values, {}, async (catalogue) => {
-      const describer = await Describer.open(catalogueRecipe(catalogue), sessionSettings(values));
-      try {
+      await withDescriber(values, catalogueRecipe(catalogue), async (describer) => {
         const classifier = await new Identifier(catalogue, describer).trainClassifier({
           hidden, signal,
           onProgress: (p) => io.progress(`epoch ${p.epoch}/${p.epochs}: loss ${p.loss.toFixed(3)}${p.valTop1 === null ? '' : `, validation top-1 ${(p.valTop1 * 100).toFixed(1)} %`}`),
-        });
-        io.progress('');
-        io.out(`Trained the instance classifier on ${classifier.objectIds.length} objects; identify now fuses it with retrieval until the catalogue changes.`);
-      } finally {
-        await describer.close();
-      }
+      });
+      io.progress('');
+      io.out(`Trained the instance classifier on ${classifier.objectIds.length} objects; identify now fuses it with retrieval until the catalogue changes.`);
+      });
     });
   },
 };
