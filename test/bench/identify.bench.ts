@@ -33,7 +33,7 @@ const picked = Array.from({ length: QUERIES }, (_, i) => queries[Math.floor((i *
 
 const catalogue = Catalogue.open(join(cache, 'coil-every-10-degrees.sqlite'), { create: true });
 await runImport(catalogue, planFromManifest(manifest));
-const describer = await Describer.open(DEFAULT_RECIPE);
+const describer = await Describer.open(DEFAULT_RECIPE, { workers: Number(process.env.BENCH_WORKERS ?? 0) || undefined, threads: Number(process.env.BENCH_THREADS ?? 1) });
 const parts = DEFAULT_RECIPE.parts.map((p) => `${p.model}:${p.pooling}`).join(' + ');
 console.log(`bench:identify — ${catalogue.stats().photos} catalogue photos, recipe ${parts}, flip ${DEFAULT_RECIPE.flip}, ${DEFAULT_RECIPE.postprocess}, ${DEFAULT_RECIPE.aggregation}`);
 console.log(`provider ${describer.pool(DEFAULT_RECIPE.parts[0].model).provider}, ${describer.pool(DEFAULT_RECIPE.parts[0].model).workerCount} workers per model`);

@@ -94,12 +94,12 @@ describe.skipIf(!hasCoil)('explanations of real matches', () => {
     let randomDrop = 0;
     for (const [k, { query, match }] of pairs.entries()) {
       const occlusion = await explainByOcclusion(describer, query, match, { grid, patch: 2 });
-      const [m] = await pool.embedOnce([match], true);
+      const [m] = await pool.embedOnce([match], { withFeaturemaps: true });
       const target = poolFeaturemap((m as { featuremap: Float32Array }).featuremap, iv3, 3);
       const random = new Uint8Array(grid * grid);
       for (let i = 0; i < share; i++) random[(i * 23 + k * 7) % (grid * grid)] = 1; // 23 is prime to 64: distinct cells
       const erase = (cells: Uint8Array) => ({ ...query, erase: { columns: grid, rows: grid, cells } });
-      const [base, salient, scattered] = (await pool.embedOnce([query, erase(topCells(occlusion.map, 0.2)), erase(random)], true))
+      const [base, salient, scattered] = (await pool.embedOnce([query, erase(topCells(occlusion.map, 0.2)), erase(random)], { withFeaturemaps: true }))
         .map((r) => cosine(poolFeaturemap((r as { featuremap: Float32Array }).featuremap, iv3, 3), target));
       salientDrop += base - salient;
       randomDrop += base - scattered;

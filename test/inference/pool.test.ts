@@ -6,6 +6,7 @@ import type { PhotoResult } from '../../src-main/engine/inference/embed';
 import { loadPixels, pixelsToTensor } from '../../src-main/engine/inference/image';
 import { EmbeddingModel } from '../../src-main/engine/inference/model';
 import { EmbeddingPool } from '../../src-main/engine/inference/pool';
+import { gem } from '../../src-main/engine/search/postprocess';
 import { samplePhotos, syntheticPhoto } from '../helpers/photos';
 
 const ID = 'mobilenet-v2-140';
@@ -46,6 +47,15 @@ describe('embedding pool (inference in worker threads)', () => {
         expect(err).toBeLessThan(1e-5);
       });
     }
+  });
+
+  it('pools feature maps by GeM in the worker when asked, as the main thread would', async () => {
+    const [mapped] = await pool.embedOnce([{ path: photos[0] }], { withFeaturemaps: true });
+    const [pooled] = await pool.embedOnce([{ path: photos[0] }], { gem: 3 });
+    if (!('featuremap' in mapped) || !('embedding' in pooled)) throw new Error('photo failed');
+    expect(pooled.featuremap).toBeUndefined();
+    const expected = gem(mapped.featuremap!, 1792, 7, 7, 3);
+    expect(Math.max(...pooled.embedding.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-6);
   });
 
   it('reports a bad photo by name and embeds the others of its batch', async () => {

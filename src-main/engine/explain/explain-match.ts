@@ -35,7 +35,7 @@ export async function explainMatch(describer: Describer, query: PhotoInput, matc
   const used = partOf(describer, options.part);
   const shape = shapeOf(describer, used);
   const p = used.pooling === 'gem' ? GEM_P : 1;
-  const [q, m] = await describer.pool(used.model).embedOnce([query, match], true);
+  const [q, m] = await describer.pool(used.model).embedOnce([query, match], { withFeaturemaps: true });
   if ('error' in q) throw q.error;
   if ('error' in m) throw m.error;
   const [queryDescriptor, matchDescriptor] = [q, m].map((r) => poolFeaturemap(r.featuremap!, shape, p));
@@ -54,7 +54,7 @@ export async function explainByOcclusion(describer: Describer, query: PhotoInput
   const used = partOf(describer, options.part);
   const shape = shapeOf(describer, used);
   const p = used.pooling === 'gem' ? GEM_P : 1;
-  const [m] = await describer.pool(used.model).embedOnce([match], true);
+  const [m] = await describer.pool(used.model).embedOnce([match], { withFeaturemaps: true });
   if ('error' in m) throw m.error;
   return occlusionMap(describer.pool(used.model), query, poolFeaturemap(m.featuremap!, shape, p), { p, ...options });
 }

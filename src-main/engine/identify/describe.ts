@@ -1,7 +1,7 @@
 import type { EmbeddedPhoto, PhotoInput, PhotoResult } from '../inference/embed';
 import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
-import { concatDescriptors, gem } from '../search/postprocess';
+import { concatDescriptors } from '../search/postprocess';
 import { normaliseInPlace } from '../search/vectors';
 import { GEM_P, type DescriptorPart, type DescriptorRecipe } from './recipe';
 
@@ -39,11 +39,10 @@ export class Describer {
     const pool = this.pool(part.model);
     const views = this.recipe.flip ? 2 : 1;
     const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
-    const withFeaturemaps = part.pooling === 'gem';
-    const [channels, h, w] = pool.card.outputs.featuremap.shape.slice(1);
-    const pooled = (r: EmbeddedPhoto) => unit(withFeaturemaps ? gem(r.featuremap!, channels, h, w, GEM_P) : r.embedding);
+    const pooled = (r: EmbeddedPhoto) => unit(r.embedding);
     let pending: PhotoResult[] = [];
-    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, withFeaturemaps, signal: options.signal })) {
+    const gemP = part.pooling === 'gem' ? GEM_P : undefined;
+    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, gem: gemP, signal: options.signal })) {
       pending.push(...batch);
       const out: Described[] = [];
       for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled));

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SessionSettings } from './session';
-import { embedBatch, type PhotoInput } from './embed';
+import { embedBatch, type BatchOutputs, type PhotoInput } from './embed';
 import { EmbeddingModel } from './model';
 import { isUserError, type UserErrorData } from '../errors';
 
@@ -13,7 +13,7 @@ export interface WorkerInit extends SessionSettings {
   modelsDir?: string;
 }
 
-export type WorkerRequest = { job: number; photos: PhotoInput[]; withFeaturemaps: boolean };
+export type WorkerRequest = { job: number; photos: PhotoInput[]; outputs: BatchOutputs };
 
 type ErrorData = UserErrorData | { code: 'INTERNAL'; what: string; hint: string };
 
@@ -30,9 +30,9 @@ const port = parentPort!;
 try {
   const model = await EmbeddingModel.open(init.modelId, init);
   port.postMessage({ kind: 'ready', provider: model.provider, skipped: model.skippedProviders } satisfies WorkerReply);
-  port.on('message', async ({ job, photos, withFeaturemaps }: WorkerRequest) => {
+  port.on('message', async ({ job, photos, outputs }: WorkerRequest) => {
     try {
-      const results = (await embedBatch(model, photos, withFeaturemaps)).map((r) => ('error' in r ? { path: r.path, error: r.error.toData() } : r));
+      const results = (await embedBatch(model, photos, outputs)).map((r) => ('error' in r ? { path: r.path, error: r.error.toData() } : r));
       const transfer = results.flatMap((r) => ('embedding' in r ? [r.embedding.buffer, ...(r.featuremap ? [r.featuremap.buffer] : [])] : []));
       port.postMessage({ kind: 'done', job, results } satisfies WorkerReply, transfer as ArrayBuffer[]);
     } catch (e) {

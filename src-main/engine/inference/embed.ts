@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { UserError, isUserError } from '../errors';
+import { gem } from '../search/postprocess';
 import { loadPixels, pixelsToTensor, type LoadOptions } from './image';
 import type { EmbeddingModel } from './model';
 
@@ -22,27 +23,38 @@ async function decode(model: EmbeddingModel, photo: PhotoInput): Promise<Buffer 
   }
 }
 
+export interface BatchOutputs {
+  /** Return each photo's feature map too. */
+  withFeaturemaps?: boolean;
+  /** Replace the model's pooled embedding by the GeM (this exponent) of its feature map. */
+  gem?: number;
+}
+
 /**
  * Decodes the photos in parallel and runs them through the model in one call. A photo that
  * cannot be read gets an error result; the others go on.
  */
-export async function embedBatch(model: EmbeddingModel, photos: PhotoInput[], withFeaturemaps = false): Promise<PhotoResult[]> {
+export async function embedBatch(model: EmbeddingModel, photos: PhotoInput[], outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
+  const { withFeaturemaps = false, gem: gemP } = outputs;
   const decoded = await Promise.all(photos.map((p) => decode(model, p)));
   const rows = new Map<number, number>();
   decoded.forEach((d, i) => { if (!isUserError(d)) rows.set(i, rows.size); });
   const input = new Float32Array(rows.size * model.inputLength);
   for (const [i, row] of rows) pixelsToTensor(decoded[i] as Buffer, model.card.input, input, row * model.inputLength);
-  const out = rows.size > 0 ? await model.run(input, rows.size, withFeaturemaps) : undefined;
+  const out = rows.size > 0 ? await model.run(input, rows.size, withFeaturemaps || gemP !== undefined) : undefined;
   const dim = model.card.embeddingDim;
-  const mapSize = model.featuremapShape.reduce((a, b) => a * b, 1);
+  const [channels, height, width] = model.featuremapShape;
+  const mapSize = channels * height * width;
+  const featuremap = (row: number) => out!.featuremaps!.slice(row * mapSize, (row + 1) * mapSize);
   return decoded.map((d, i): PhotoResult => {
     const { path } = photos[i];
     if (isUserError(d)) return { path, error: d };
     const row = rows.get(i)!;
     return {
       path,
-      embedding: out!.embeddings.slice(row * dim, (row + 1) * dim),
-      featuremap: out!.featuremaps?.slice(row * mapSize, (row + 1) * mapSize),
+      // Pooling here, in the worker, spares sending a query's feature maps across threads.
+      embedding: gemP === undefined ? out!.embeddings.slice(row * dim, (row + 1) * dim) : gem(featuremap(row), channels, height, width, gemP),
+      featuremap: withFeaturemaps ? featuremap(row) : undefined,
     };
   });
 }

@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { UserError, type UserErrorData } from '../errors';
 import type { ModelCard } from '../models/card';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
-import type { PhotoInput, PhotoResult } from './embed';
+import type { BatchOutputs, PhotoInput, PhotoResult } from './embed';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker';
 import type { ProviderName, SessionSettings } from './session';
 import { startEngineWorker } from '../threads';
@@ -14,10 +14,9 @@ export interface PoolSettings extends SessionSettings {
   workers?: number;
 }
 
-export interface EmbedOptions {
+export interface EmbedOptions extends BatchOutputs {
   /** Photos per inference call. */
   batchSize?: number;
-  withFeaturemaps?: boolean;
   signal?: AbortSignal;
 }
 
@@ -64,12 +63,12 @@ class InferenceWorker {
     this.pending.clear();
   }
 
-  embed(job: number, photos: PhotoInput[], withFeaturemaps: boolean): Promise<PhotoResult[]> {
+  embed(job: number, photos: PhotoInput[], outputs: BatchOutputs): Promise<PhotoResult[]> {
     if (this.failure) return Promise.reject(this.failure);
     this.inFlight++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
-      this.worker.postMessage({ job, photos, withFeaturemaps } satisfies WorkerRequest);
+      this.worker.postMessage({ job, photos, outputs } satisfies WorkerRequest);
     });
   }
 
@@ -108,8 +107,8 @@ export class EmbeddingPool {
   }
 
   /** Embeds one set of photos (e.g. a query) in a single call. */
-  embedOnce(photos: PhotoInput[], withFeaturemaps = false): Promise<PhotoResult[]> {
-    return this.leastBusy().embed(this.nextJob++, photos, withFeaturemaps);
+  embedOnce(photos: PhotoInput[], outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
+    return this.leastBusy().embed(this.nextJob++, photos, outputs);
   }
 
   /**
@@ -122,7 +121,7 @@ export class EmbeddingPool {
     let next = 0;
     const fill = () => {
       while (next < photos.length && queue.length < this.workers.length * 2) {
-        queue.push(this.embedOnce(photos.slice(next, next + size), options.withFeaturemaps ?? false));
+        queue.push(this.embedOnce(photos.slice(next, next + size), { withFeaturemaps: options.withFeaturemaps, gem: options.gem }));
         next += size;
       }
     };
