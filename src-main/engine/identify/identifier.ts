@@ -192,6 +192,9 @@ export class Identifier {
   async identify(photos: PhotoInput[], options: { top?: number } = {}): Promise<Identification> {
     if (photos.length === 0) throw new UserError('INVALID_ARGUMENT', 'No photo was given to identify.', 'Give one or more photos of the object.');
     await this.prepare();
+    // The log's content hashes are read while the models run.
+    const hashes = Promise.all(photos.map((p) => sha256File(p.path)));
+    hashes.catch(() => undefined); // an unreadable photo is reported by describe, below
     const described = await this.describer.describe(photos);
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;
@@ -216,7 +219,7 @@ export class Identifier {
       catalogueState: this.catalogue.state(),
     };
     const logId = this.catalogue.logIdentification({
-      queryHashes: await Promise.all(photos.map((p) => sha256File(p.path))),
+      queryHashes: await hashes,
       queryPaths: photos.map((p) => p.path),
       modelId: answer.recipe,
       answer: { notInCatalogue: answer.notInCatalogue, threshold: answer.threshold, results: results.map((r) => ({ rank: r.rank, instanceId: r.instanceId, score: r.score })) },
