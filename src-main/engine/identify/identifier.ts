@@ -122,6 +122,7 @@ export class Identifier {
   private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number };
   private verification!: { index: FlatIndex; centring: Postprocessor; calibration: Calibration };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
+  private building?: { state: number; done: Promise<void> };
 
   constructor(private readonly catalogue: Catalogue, private readonly describer: Describer) {}
 
@@ -133,6 +134,12 @@ export class Identifier {
   async prepare(): Promise<void> {
     const state = this.catalogue.state();
     if (state === this.builtAt) return;
+    // Queries arriving while the catalogue is being prepared wait for that one build.
+    if (this.building?.state !== state) this.building = { state, done: this.build(state) };
+    await this.building.done;
+  }
+
+  private async build(state: number): Promise<void> {
     const key = recipeKey(this.recipe);
     const rows = joinedDescriptors(this.catalogue, this.recipe);
     if (rows.photoIds.length === 0) {
