@@ -10,9 +10,13 @@ export interface UmapSettings {
   reportEvery?: number;
 }
 
-/** umap-js's own choice of epochs: fewer for larger sets, whose graphs hold more edges per epoch. */
+/**
+ * Epochs by size: fewer for larger sets, whose graphs hold more edges per epoch (umap-js uses
+ * 200 past 7,500). Past 15,000 photos 120 kept the same 10-NN purity (0.899 on 25k synthetic)
+ * and took UMAP from 81 s to 69 s (bench:projection).
+ */
 export function umapEpochs(n: number): number {
-  return n <= 2500 ? 500 : n <= 5000 ? 400 : n <= 7500 ? 300 : 200;
+  return n <= 2500 ? 500 : n <= 5000 ? 400 : n <= 7500 ? 300 : n <= 15000 ? 200 : 120;
 }
 
 /**
