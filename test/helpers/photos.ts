@@ -2,17 +2,18 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
+import { parseCsv } from '../../src-main/engine/catalogue/csv';
 
 /** The evaluation datasets beside the checkout; tests that need them skip when absent. */
 export const DATASETS = join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
 export const COIL = join(DATASETS, 'coil100-dev');
 export const hasCoil = existsSync(join(COIL, 'manifest.csv'));
 
-/** Rows of a dataset manifest (simple CSV without quoted commas, as the datasets are). */
+/** Rows of a dataset manifest, read by the product's own CSV parser. */
 export function manifestRows(dir: string): Record<string, string>[] {
-  const [header, ...lines] = readFileSync(join(dir, 'manifest.csv'), 'utf8').trim().split(/\r?\n/);
-  const keys = header.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [keys[i], v])));
+  const path = join(dir, 'manifest.csv');
+  const [header, ...records] = parseCsv(readFileSync(path, 'utf8'), path);
+  return records.map((r) => Object.fromEntries(r.fields.map((v, i) => [header.fields[i], v])));
 }
 
 /**
