@@ -39,7 +39,7 @@ const rows: (SummaryRow & { variant: string; seconds: number })[] = [];
 for (const variant of VARIANTS) {
   for (const models of [[[I], [M]], [[I, M]]]) {
     const started = performance.now();
-    const result = evaluate(set, { ...options, models, classifiers: ['knn', 'prototype'], seeds, variant } as EvaluationOptions);
+    const result = await evaluate(set, { ...options, models, classifiers: ['knn', 'prototype'], seeds, variant } as EvaluationOptions);
     const seconds = (performance.now() - started) / 1000;
     rows.push(...result.summary.map((s) => ({ ...s, variant: describeVariant(variant), seconds })));
     console.log(describeVariant(variant), models.map((m) => m.join('+')).join(' '), `${seconds.toFixed(1)} s`);

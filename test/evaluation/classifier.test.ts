@@ -15,8 +15,8 @@ function quadrants(n: number, seed: number, dims = 8): { vectors: Float32Array; 
   return { vectors, labels };
 }
 
-function top1(c: InstanceClassifier, data: { vectors: Float32Array; labels: Int32Array }): number {
-  const p = c.probabilities(data.vectors);
+async function top1(c: InstanceClassifier, data: { vectors: Float32Array; labels: Int32Array }): Promise<number> {
+  const p = await c.probabilities(data.vectors);
   return Array.from(data.labels).filter((y, i) => p[i * c.classes + y]! > 0.5).length / data.labels.length;
 }
 
@@ -26,27 +26,27 @@ describe('the instance classifier', () => {
   const test = quadrants(300, 3);
   const ids = Int32Array.from([10, 20]);
 
-  it('learns a non-linear problem with a hidden layer that a linear classifier cannot', () => {
-    const linear = trainInstanceClassifier(train, val, ids, { epochs: 40, learningRate: 0.01 });
-    const hidden = trainInstanceClassifier(train, val, ids, { hidden: 64, epochs: 80, learningRate: 0.01, dropout: 0.1 });
-    expect(top1(linear, test)).toBeLessThan(0.7);
-    expect(top1(hidden, test)).toBeGreaterThan(0.9);
+  it('learns a non-linear problem with a hidden layer that a linear classifier cannot', async () => {
+    const linear = await trainInstanceClassifier(train, val, ids, { epochs: 40, learningRate: 0.01 });
+    const hidden = await trainInstanceClassifier(train, val, ids, { hidden: 64, epochs: 80, learningRate: 0.01, dropout: 0.1 });
+    expect(await top1(linear, test)).toBeLessThan(0.7);
+    expect(await top1(hidden, test)).toBeGreaterThan(0.9);
   });
 
-  it('stores and restores exactly, and maps classes back to object ids', () => {
-    const c = trainInstanceClassifier(train, val, ids, { hidden: 16, epochs: 3 });
+  it('stores and restores exactly, and maps classes back to object ids', async () => {
+    const c = await trainInstanceClassifier(train, val, ids, { hidden: 16, epochs: 3 });
     const restored = InstanceClassifier.deserialise(c.serialise());
-    expect(restored.probabilities(test.vectors)).toEqual(c.probabilities(test.vectors));
-    const probs = objectProbabilities(restored, test.vectors.subarray(0, 8));
+    expect(await restored.probabilities(test.vectors)).toEqual(await c.probabilities(test.vectors));
+    const probs = await objectProbabilities(restored, test.vectors.subarray(0, 8));
     expect([...probs.keys()]).toEqual([10, 20]);
     expect([...probs.values()].reduce((a, b) => a + b)).toBeCloseTo(1, 5);
     expect(() => InstanceClassifier.deserialise(c.serialise().subarray(0, 40))).toThrow(/cannot be read/);
   });
 
-  it('stops when cancelled', () => {
+  it('stops when cancelled', async () => {
     const abort = new AbortController();
     abort.abort();
-    expect(() => trainInstanceClassifier(train, val, ids, { signal: abort.signal })).toThrow(/cancelled/);
+    await expect(trainInstanceClassifier(train, val, ids, { signal: abort.signal })).rejects.toThrow(/cancelled/);
   });
 });
 

@@ -65,12 +65,12 @@ describe('artefact-lens evaluate', () => {
 });
 
 describe('a classifier stored in a catalogue', () => {
-  it('is found again for its recipe, and is stale once the catalogue changes', () => {
+  it('is found again for its recipe, and is stale once the catalogue changes', async () => {
     const catalogue = Catalogue.open(join(tmp.dir, 'classifier.sqlite'), { create: true });
     try {
       const set = syntheticSet([4, 4, 4]);
       const rows = { objectIds: Int32Array.from(set.photos, (p) => p.objectId), vectors: set.descriptors.get('m/mean')!, dims: 32 };
-      trainCatalogueClassifier(catalogue, DEFAULT_RECIPE, rows, { epochs: 3 });
+      await trainCatalogueClassifier(catalogue, DEFAULT_RECIPE, rows, { epochs: 3 });
       expect(storedClassifier(catalogue, { ...DEFAULT_RECIPE, flip: false })).toBeUndefined();
       const stored = storedClassifier(catalogue, DEFAULT_RECIPE)!;
       expect([...stored.classifier.objectIds]).toEqual([1, 2, 3]);
@@ -93,7 +93,7 @@ describe.runIf(hasCoil)('on COIL-100 photos', () => {
     expect(existsSync(manifest)).toBe(true);
     const set = await prepareEvaluationSet(manifest, ['mobilenet-v2-140'], { cachePath: join(tmp.dir, 'coil-cache.sqlite') });
     expect(set.photos).toHaveLength(picked.length);
-    const result = evaluate(set, { protocol: 'paper', models: [['mobilenet-v2-140']], classifiers: ['knn'], seeds: [1, 2, 3], minImages: [3], variant: DEFAULT_VARIANT });
+    const result = await evaluate(set, { protocol: 'paper', models: [['mobilenet-v2-140']], classifiers: ['knn'], seeds: [1, 2, 3], minImages: [3], variant: DEFAULT_VARIANT });
     expect(result.summary[0]!.top1).toBeGreaterThan(0.8);
   });
 });

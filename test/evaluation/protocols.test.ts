@@ -18,8 +18,8 @@ describe('the paper protocol', () => {
   // Objects with 1 … 12 photos: thresholds drop the small ones.
   const set = syntheticSet([1, 2, 3, 3, 4, 5, 6, 7, 8, 9, 10, 12], { noise: 0.2 });
 
-  it('tests 10 % of the kept photos, by hand, and reports test photos of objects with no train photo', () => {
-    const result = evaluate(set, { ...base, minImages: [3, 6], seeds: [1, 2] });
+  it('tests 10 % of the kept photos, by hand, and reports test photos of objects with no train photo', async () => {
+    const result = await evaluate(set, { ...base, minImages: [3, 6], seeds: [1, 2] });
     const kept3 = 3 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 + 12; // 67: 54 train, 7 val, 6 test
     const kept6 = 6 + 7 + 8 + 9 + 10 + 12; // 52: 42 / 5 / 5
     const knn3 = result.runs.filter((r) => r.minImages === 3 && r.classifier === 'knn');
@@ -34,8 +34,8 @@ describe('the paper protocol', () => {
     expect(mean.overall.top1 + mean.unseen / mean.overall.n).toBeCloseTo(1, 5);
   });
 
-  it('gives an ensemble of a model with itself the model\'s own figures', () => {
-    const result = evaluate(set, { ...base, models: [['m'], ['m']], classifiers: ['knn', 'linear'], classifier: { epochs: 5 } });
+  it('gives an ensemble of a model with itself the model\'s own figures', async () => {
+    const result = await evaluate(set, { ...base, models: [['m'], ['m']], classifiers: ['knn', 'linear'], classifier: { epochs: 5 } });
     for (const kind of ['knn', 'linear']) {
       const [single, ensemble] = ['m', 'ensemble'].map((model) => result.summary.find((s) => s.classifier === kind && s.model === model)!);
       expect(ensemble).toEqual({ ...single, model: 'ensemble' });
@@ -46,14 +46,14 @@ describe('the paper protocol', () => {
 describe('the field and open-set protocols', () => {
   const set = syntheticSet(Array(10).fill(8), { noise: 0.25, split: (_, k) => (k === 0 ? 'catalogue' : k < 6 ? 'train' : 'val') });
 
-  it('queries the chosen split against the chosen catalogue', () => {
-    const result = evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn'] });
+  it('queries the chosen split against the chosen catalogue', async () => {
+    const result = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn'] });
     expect(result.summary).toEqual([expect.objectContaining({ protocol: 'field', classifier: 'knn', model: 'm', nTest: 20, top1: 1 })]);
     expect(result.means[0]!.byPhotos).toEqual({ 1: expect.objectContaining({ n: 20 }) });
   });
 
-  it('rejects most photos of held-out objects while still answering known ones', () => {
-    const result = evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], holdOut: 0.3 });
+  it('rejects most photos of held-out objects while still answering known ones', async () => {
+    const result = await evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], holdOut: 0.3 });
     const [open] = result.openSetMeans;
     expect(open).toMatchObject({ knownQueries: 14, unknownQueries: 6 });
     expect(open!.unknownRejected).toBeGreaterThan(0.8);

@@ -132,7 +132,7 @@ export const evaluateCommand: Command = {
     const models = [...new Set(settings.models.flat())];
     const onProgress = (p: Progress) => io.progress(progressLine(p));
     const set = await prepareEvaluationSet(manifest, models, { settings: sessionSettings(values), signal, onProgress }).finally(() => io.progress(''));
-    const result = evaluate(set, { ...settings, signal, onProgress });
+    const result = await evaluate(set, { ...settings, signal, onProgress });
     io.progress('');
     const report: EvaluationReport = {
       ...result,

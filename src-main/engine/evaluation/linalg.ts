@@ -1,21 +1,8 @@
 /**
- * Dense row-major products for scoring and training on the CPU. Every inner loop walks
+ * Dense row-major products for retrieval scoring on the CPU. Every inner loop walks
  * contiguous memory (a saxpy or a dot), which is what V8 turns into tight machine code.
  */
 import { dot } from '../search/vectors';
-
-/** C (m×n) += A (m×k) · B (k×n). */
-export function addMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    const ci = i * n;
-    for (let p = 0; p < k; p++) {
-      const av = a[i * k + p]!;
-      if (av === 0) continue; // ReLU and dropout leave many zeros
-      const bp = p * n;
-      for (let j = 0; j < n; j++) c[ci + j]! += av * b[bp + j]!;
-    }
-  }
-}
 
 /** C (m×n) = A (m×k) · Bᵀ where B is n×k: all row-against-row dot products. */
 export function matmulTransposed(a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array {
@@ -28,19 +15,6 @@ export function matmulTransposed(a: Float32Array, b: Float32Array, m: number, k:
     }
   }
   return c;
-}
-
-/** C (k×n) += Aᵀ · B where A is m×k and B is m×n: the weight gradient of a layer. */
-export function addTransposedMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    const bi = i * n;
-    for (let p = 0; p < k; p++) {
-      const av = a[i * k + p]!;
-      if (av === 0) continue;
-      const cp = p * n;
-      for (let j = 0; j < n; j++) c[cp + j]! += av * b[bi + j]!;
-    }
-  }
 }
 
 /** Row-wise softmax in place, with an optional temperature dividing the scores first. */

@@ -94,14 +94,14 @@ interface Fold {
   photoCounts: Map<number, number>;
 }
 
-export function evaluate(set: EvalSet, options: EvaluationOptions): EvaluationResult {
+export async function evaluate(set: EvalSet, options: EvaluationOptions): Promise<EvaluationResult> {
   const folds = options.seeds.flatMap((seed) => foldsFor(set, options, seed));
   const meter = new ProgressMeter(folds.length * options.models.length, options.onProgress, 'evaluating');
   const runs: RunResult[] = [];
   const openSet: OpenSetResult[] = [];
   for (const fold of folds) {
-    if (options.protocol === 'open') openSet.push(...openSetFold(set, options, fold, meter));
-    else runs.push(...closedSetFold(set, options, fold, meter));
+    if (options.protocol === 'open') openSet.push(...await openSetFold(set, options, fold, meter));
+    else runs.push(...await closedSetFold(set, options, fold, meter));
   }
   const means = meanRuns(runs);
   const openSetMeans = meanOpenSet(openSet);
@@ -145,7 +145,7 @@ function counts(set: EvalSet, rows: readonly number[]): Map<number, number> {
   return new Map([...rowsByObject(set.photos, rows)].map(([id, g]) => [id, g.length]));
 }
 
-function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): RunResult[] {
+async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<RunResult[]> {
   const { split } = fold;
   const space = classSpace(set.photos, split.train);
   const truth = labelsOf(set.photos, split.test, space);
@@ -159,7 +159,7 @@ function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, met
     const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
     for (const kind of options.classifiers) {
       throwIfCancelled(options.signal);
-      const scored = scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
+      const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
         { temperature: options.temperature, classifier: { ...options.classifier, seed: fold.seed, signal: options.signal } });
       record(kind, entryName(models), scored.scores);
       probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);

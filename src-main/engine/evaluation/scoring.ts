@@ -46,9 +46,9 @@ export interface ClassProbabilities {
 }
 
 /** Scores every query against every class; retrieval scores become probabilities by a softmax at `temperature`. */
-export function scoreQueries(kind: ClassifierKind, input: ScoringInput, options: { temperature?: number; classifier?: ClassifierOptions } = {}): ClassProbabilities {
+export async function scoreQueries(kind: ClassifierKind, input: ScoringInput, options: { temperature?: number; classifier?: ClassifierOptions } = {}): Promise<ClassProbabilities> {
   const q = gatherRows(input.vectors, input.dims, input.queries);
-  const scores = kind === 'linear' ? linearScores(input, q, options.classifier) : retrievalScores(kind, input, q);
+  const scores = kind === 'linear' ? await linearScores(input, q, options.classifier) : retrievalScores(kind, input, q);
   const probabilities = kind === 'linear' ? softmaxRows(scores.slice(), input.space.objectIds.length)
     : softmaxRows(scores.slice(), input.space.objectIds.length, options.temperature ?? 0.05);
   return { scores, probabilities };
@@ -81,12 +81,12 @@ export function prototypes(rows: Float32Array, labels: Int32Array, dims: number,
   return normaliseRows(out, dims);
 }
 
-function linearScores(input: ScoringInput, q: Float32Array, options: ClassifierOptions = {}): Float32Array {
+async function linearScores(input: ScoringInput, q: Float32Array, options: ClassifierOptions = {}): Promise<Float32Array> {
   const valSet = new Set(input.val);
   const trainRows = input.train.filter((r) => !valSet.has(r));
   const val = input.val.filter((r) => input.space.classOf.has(input.photos[r]!.objectId));
   const labelled = (rows: readonly number[]) => ({ vectors: gatherRows(input.vectors, input.dims, rows), labels: labelsOf(input.photos, rows, input.space) });
-  const classifier = trainInstanceClassifier(labelled(trainRows), val.length > 0 ? labelled(val) : undefined, input.space.objectIds, options);
+  const classifier = await trainInstanceClassifier(labelled(trainRows), val.length > 0 ? labelled(val) : undefined, input.space.objectIds, options);
   return classifier.logits(q);
 }
 

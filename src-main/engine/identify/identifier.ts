@@ -174,7 +174,7 @@ export class Identifier {
       vectors.set(index.vectorAt(row), row * index.dims);
       objectIds[row] = index.objectIdAt(row);
     }
-    const classifier = trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims }, options);
+    const classifier = await trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims }, options);
     this.classifier = { classifier, stale: false };
     return classifier;
   }
@@ -211,7 +211,7 @@ export class Identifier {
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused ? Math.max(top, FUSION_CANDIDATES) : top);
-    const ranked = fused ? this.fuse(matches, query).slice(0, top) : matches;
+    const ranked = fused ? (await this.fuse(matches, query)).slice(0, top) : matches;
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.verification;
     const answer = {
@@ -235,9 +235,9 @@ export class Identifier {
   }
 
   /** Retrieval and the instance classifier, averaged as probabilities; ranks follow the fused order. */
-  private fuse(matches: ObjectMatch[], query: Float32Array): (ObjectMatch & { probability: number })[] {
+  private async fuse(matches: ObjectMatch[], query: Float32Array): Promise<(ObjectMatch & { probability: number })[]> {
     const byObject = new Map(matches.map((m) => [m.objectId, m]));
-    return fuseWithRetrieval(matches, objectProbabilities(this.classifier!.classifier, query))
+    return fuseWithRetrieval(matches, await objectProbabilities(this.classifier!.classifier, query))
       .filter((f) => byObject.has(f.objectId))
       .map((f, i) => ({ ...byObject.get(f.objectId)!, rank: i + 1, probability: f.probability }));
   }

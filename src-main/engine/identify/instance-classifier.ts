@@ -23,13 +23,13 @@ export interface CatalogueRows {
  * Trains on every photo but a validation share (10 % of the photos of objects with three or
  * more, for early stopping) and stores the classifier with the catalogue's current state.
  */
-export function trainCatalogueClassifier(catalogue: Catalogue, recipe: DescriptorRecipe, rows: CatalogueRows, options: ClassifierOptions = {}): InstanceClassifier {
+export async function trainCatalogueClassifier(catalogue: Catalogue, recipe: DescriptorRecipe, rows: CatalogueRows, options: ClassifierOptions = {}): Promise<InstanceClassifier> {
   const objectIds = Int32Array.from(new Set(rows.objectIds)).sort();
   const classOf = new Map(Array.from(objectIds, (id, c) => [id, c]));
   const val = validationRows(rows.objectIds, options.seed ?? 1);
   const train = Array.from(rows.objectIds.keys()).filter((r) => !val.has(r));
   const labelled = (which: number[]) => ({ vectors: gatherRows(rows.vectors, rows.dims, which), labels: Int32Array.from(which, (r) => classOf.get(rows.objectIds[r]!)!) });
-  const classifier = trainInstanceClassifier(labelled(train), val.size > 0 ? labelled([...val]) : undefined, objectIds, options);
+  const classifier = await trainInstanceClassifier(labelled(train), val.size > 0 ? labelled([...val]) : undefined, objectIds, options);
   catalogue.putArtifact(classifierKey(recipe), { json: { objects: objectIds.length, photos: rows.objectIds.length }, blob: classifier.serialise() });
   return classifier;
 }
@@ -48,8 +48,8 @@ export function storedClassifier(catalogue: Catalogue, recipe: DescriptorRecipe)
 }
 
 /** Probability of each catalogued object (by object id) for one post-processed query descriptor. */
-export function objectProbabilities(classifier: InstanceClassifier, descriptor: Float32Array): Map<number, number> {
-  const p = classifier.probabilities(descriptor);
+export async function objectProbabilities(classifier: InstanceClassifier, descriptor: Float32Array): Promise<Map<number, number>> {
+  const p = await classifier.probabilities(descriptor);
   return new Map(Array.from(classifier.objectIds, (id, c) => [id, p[c]!]));
 }
 

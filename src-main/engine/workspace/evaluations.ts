@@ -37,7 +37,7 @@ export class Evaluations {
       minImages: request.protocol === 'paper' ? request.minImages : request.minImages.slice(0, 1),
       catalogueSplits: request.catalogueSplits, querySplits: request.querySplits, variant: DEFAULT_VARIANT,
     };
-    const result = evaluate(set, { ...options, signal, onProgress: report });
+    const result = await evaluate(set, { ...options, signal, onProgress: report });
     this.last = {
       ...result,
       manifest: request.manifest,
