@@ -7,6 +7,7 @@
  */
 import { UserError, type UserErrorCode } from './engine/errors';
 import type { ProtocolName } from './engine/evaluation/protocols';
+import type { ClassifierStatus } from './engine/identify/instance-classifier';
 import type { EvaluationReport } from './engine/evaluation/report';
 import type { ClassifierKind } from './engine/evaluation/scoring';
 import type { MatchExplanation } from './engine/explain/explain-match';
@@ -37,6 +38,8 @@ export interface CatalogueInfo {
   photos: number;
   subcollections: { name: string | null; objects: number; photos: number }[];
   embedding: EmbeddingStatus;
+  /** The instance classifier trained on this catalogue; null if none has been. */
+  classifier: ClassifierStatus | null;
 }
 
 export interface ObjectSummary {
@@ -89,8 +92,11 @@ export interface ImportPreview {
   refused: RowFailure[];
 }
 
-/** Imports and embeddings write to the catalogue; explanations and maps only read it; evaluations use a manifest of their own. */
-export type JobKind = 'import' | 'embed' | 'occlusion' | 'map' | 'evaluation';
+/**
+ * Imports and embeddings write to the catalogue (training only adds the classifier to it);
+ * explanations and maps only read it; evaluations use a manifest of their own.
+ */
+export type JobKind = 'import' | 'embed' | 'train' | 'occlusion' | 'map' | 'evaluation';
 
 export interface JobProgress {
   jobId: number;
@@ -112,6 +118,15 @@ export interface ImportSummary {
 export interface EmbedSummary {
   embedded: number;
   failed: { photoId: number; reason: string }[];
+}
+
+export interface TrainSummary {
+  objects: number;
+  photos: number;
+  epochs: number;
+  /** Top-1 on the photos held out for early stopping; null when no object has three photos. */
+  validationTop1: number | null;
+  seconds: number;
 }
 
 /** A thorough (occlusion) explanation. Events travel as JSON, so the map is a plain list. */
@@ -151,6 +166,7 @@ export type EvaluationSummary = Pick<EvaluationReport, 'protocol' | 'manifest' |
 export type JobFinished =
   | { jobId: number; kind: 'import'; summary: ImportSummary }
   | { jobId: number; kind: 'embed'; summary: EmbedSummary }
+  | { jobId: number; kind: 'train'; summary: TrainSummary }
   | { jobId: number; kind: 'occlusion'; summary: OcclusionSummary }
   | { jobId: number; kind: 'map'; summary: MapSummary }
   | { jobId: number; kind: 'evaluation'; summary: EvaluationSummary }
@@ -400,6 +416,8 @@ export const CALLS = {
   'import.preview': returns<ImportPreview>()(record({ source: importSource })),
   'import.start': returns<{ jobId: number }>()(record({ source: importSource, copy: optional(flag) })),
   'embed.start': returns<{ jobId: number }>()(none),
+  /** Trains the open catalogue's instance classifier (the paper's method): a job whose summary is a TrainSummary. */
+  'classifier.train': returns<{ jobId: number }>()(record({ hidden: optional(int(0, 4096)) })),
   'job.cancel': returns<null>()(record({ jobId: rowId })),
   'query.addBytes': returns<QueryPhoto>()(record({ name: text, bytes })),
   'query.addFile': returns<QueryPhoto>()(record({ path: text })),

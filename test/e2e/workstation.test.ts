@@ -200,6 +200,10 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     const json = JSON.parse((await downloaded(page, () => page.getByTestId('export-json').click())).toString('utf8')) as { runs: unknown[]; dataset: { objects: number } };
     expect([json.runs.length, json.dataset.objects]).toEqual([4, fixture.objects]);
     await containsText(page.getByTestId('evaluation-saved'), 'Downloaded');
+    await containsText(page.getByTestId('classifier-status'), 'Not trained');
+    await page.getByTestId('classifier-train').click();
+    await containsText(page.getByTestId('classifier-status'), `photos of ${fixture.objects} objects; identification uses it`, 90_000);
+    await containsText(page.getByTestId('classifier-trained'), 'epochs in');
     await screenshot(page, '14-evaluate');
     await page.getByTestId('nav-identify').click();
   });

@@ -47,6 +47,22 @@ export function storedClassifier(catalogue: Catalogue, recipe: DescriptorRecipe)
   return stored?.blob ? { classifier: InstanceClassifier.deserialise(stored.blob), stale: stored.stale } : undefined;
 }
 
+export interface ClassifierStatus {
+  objects: number;
+  photos: number;
+  trainedAt: string;
+  /** Objects, photos or descriptors changed since: identification leaves it out until it is trained again. */
+  stale: boolean;
+}
+
+/** What the catalogue says of its classifier for the recipe, without reading the weights; null if none was trained. */
+export function classifierStatus(catalogue: Catalogue, recipe: DescriptorRecipe): ClassifierStatus | null {
+  const stored = catalogue.getArtifact(classifierKey(recipe));
+  if (!stored?.blob) return null;
+  const { objects, photos } = stored.json as { objects: number; photos: number };
+  return { objects, photos, trainedAt: stored.updatedAt, stale: stored.stale };
+}
+
 /** Probability of each catalogued object (by object id) for one post-processed query descriptor. */
 export async function objectProbabilities(classifier: InstanceClassifier, descriptor: Float32Array): Promise<Map<number, number>> {
   const p = await classifier.probabilities(descriptor);

@@ -33,12 +33,13 @@ export class JobRunner {
   /** Refuses what cannot happen while a job writes to the catalogue. */
   assertIdle(doing: string): void {
     if (!this.running) return;
-    throw new UserError('CATALOGUE_LOCKED', `The catalogue is busy with an ${this.running.kind === 'import' ? 'import' : 'embedding'}, so it cannot ${doing} now.`,
+    const busy = { import: 'an import', embed: 'embedding photos', train: 'training its classifier' }[this.running.kind as string] ?? this.running.kind;
+    throw new UserError('CATALOGUE_LOCKED', `The catalogue is busy with ${busy}, so it cannot ${doing} now.`,
       'Wait for it to finish, or cancel it, then try again.');
   }
 
   start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
-    this.assertIdle(kind === 'import' ? 'start an import' : 'start embedding');
+    this.assertIdle({ import: 'start an import', embed: 'start embedding', train: 'train the classifier' }[kind as string] ?? `start ${kind}`);
     const id = this.ids.next++;
     const controller = new AbortController();
     let shown = 0;

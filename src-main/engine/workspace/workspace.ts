@@ -8,6 +8,7 @@ import { runImport } from '../catalogue/import';
 import { UserError } from '../errors';
 import { Describer } from '../identify/describe';
 import { Identifier } from '../identify/identifier';
+import { classifierStatus } from '../identify/instance-classifier';
 import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import type { PhotoInput } from '../inference/embed';
 import type { PoolSettings } from '../inference/pool';
@@ -90,6 +91,7 @@ export class Workspace {
     'import.preview': ({ source }) => previewImport(source),
     'import.start': ({ source, copy }) => ({ jobId: this.startImport(source, copy ?? false) }),
     'embed.start': async () => ({ jobId: await this.startEmbedding() }),
+    'classifier.train': async ({ hidden }) => ({ jobId: await this.startTraining(hidden ?? 0) }),
     'job.cancel': ({ jobId }) => {
       for (const runner of [this.jobs, this.occlusionJobs, this.mapJobs, this.evaluationJobs]) runner.cancel(jobId);
       return null;
@@ -205,6 +207,7 @@ export class Workspace {
       photos: stats.photos,
       subcollections: stats.subcollections,
       embedding: embeddingStatus(catalogueRecipe(catalogue), stats),
+      classifier: classifierStatus(catalogue, catalogueRecipe(catalogue)),
     };
   }
 
@@ -252,6 +255,28 @@ export class Workspace {
     }, () => this.announce());
   }
 
+  /** Training reads the descriptors as identification ranks them and adds the classifier to the catalogue. */
+  private async startTraining(hidden: number): Promise<number> {
+    this.jobs.assertIdle('train the classifier');
+    const identifier = await this.identifierFor();
+    return this.jobs.start('train', async (signal, report) => {
+      const started = performance.now();
+      let last = { epoch: 0, valTop1: null as number | null };
+      let meter: ProgressMeter | undefined;
+      const classifier = await identifier.trainClassifier({
+        hidden, signal,
+        onProgress: (p) => {
+          // Epochs are an upper bound: training stops early once validation stops improving.
+          meter ??= new ProgressMeter(p.epochs, report);
+          meter.advance(p.epoch - last.epoch, `Epoch ${p.epoch}${p.valTop1 === null ? '' : `, validation top-1 ${(p.valTop1 * 100).toFixed(1)} %`}`);
+          last = p;
+        },
+      });
+      const status = classifierStatus(this.openCatalogue(), catalogueRecipe(this.openCatalogue()))!;
+      return { objects: classifier.classes, photos: status.photos, epochs: last.epoch, validationTop1: last.valTop1, seconds: (performance.now() - started) / 1000 };
+    }, () => this.announce());
+  }
+
   private announce(): void {
     if (this.catalogue) this.emit({ name: 'catalogue.changed', payload: this.info() });
   }
@@ -280,9 +305,8 @@ export class Workspace {
       throw new UserError('INVALID_ARGUMENT', 'No photo of this catalogue has been embedded yet, so there is nothing to compare with.',
         'Open the Catalogue page and press "Embed missing photos", then identify again.');
     }
-    const describer = await this.describerFor(recipe);
-    if (this.identifier?.describer !== describer) this.identifier = { describer, identifier: new Identifier(catalogue, describer) };
-    const answer = await this.identifier.identifier.identify(photos, { top: top ?? 10 });
+    const identifier = await this.identifierFor();
+    const answer = await identifier.identify(photos, { top: top ?? 10 });
     return {
       notInCatalogue: answer.notInCatalogue,
       threshold: answer.threshold,
@@ -292,6 +316,14 @@ export class Workspace {
         collection: r.collection, score: r.score, bestPhoto: { photoId: r.bestPhoto.photoId, score: r.bestPhoto.score },
       })),
     };
+  }
+
+  /** One identifier for the open catalogue and its models: it keeps what it fitted between queries. */
+  private async identifierFor(): Promise<Identifier> {
+    const catalogue = this.openCatalogue();
+    const describer = await this.describerFor(catalogueRecipe(catalogue));
+    if (this.identifier?.describer !== describer) this.identifier = { describer, identifier: new Identifier(catalogue, describer) };
+    return this.identifier.identifier;
   }
 
   private models(): ModelsInfo {
