@@ -41,6 +41,16 @@ describe('the paper protocol', () => {
       expect(ensemble).toEqual({ ...single, model: 'ensemble' });
     }
   });
+
+  it('stops soon after a cancel sent from elsewhere while it works', async () => {
+    const abort = new AbortController();
+    let folds = 0;
+    // The cancel comes from a timer, as one from the window comes from an event: it only arrives if the work lets the event loop run.
+    const started = evaluate(set, { ...base, classifiers: ['knn'], seeds: Array.from({ length: 400 }, (_, i) => i + 1), minImages: [3], signal: abort.signal,
+      onProgress: () => { if (++folds === 5) setTimeout(() => abort.abort(), 0); } });
+    await expect(started).rejects.toThrow(/cancelled/);
+    expect(folds).toBeLessThan(10);
+  });
 });
 
 describe('the field and open-set protocols', () => {

@@ -158,7 +158,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
   for (const models of options.models) {
     const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
     for (const kind of options.classifiers) {
-      throwIfCancelled(options.signal);
+      await checkpoint(options.signal);
       const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
         { temperature: options.temperature, classifier: { ...options.classifier, seed: fold.seed, signal: options.signal } });
       record(kind, entryName(models), scored.scores);
@@ -175,7 +175,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
  * the catalogue" at the threshold calibrate() learns from the catalogue alone, while known
  * objects' query photos should still be answered (nearest photo, as identification decides).
  */
-function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): OpenSetResult[] {
+async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<OpenSetResult[]> {
   const all = [...fold.split.train, ...fold.split.val, ...fold.split.test];
   const { unknown } = holdOutObjects(set.photos, all, options.holdOut ?? 0.2, fold.seed);
   const unknownSet = new Set(unknown);
@@ -183,8 +183,9 @@ function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter
   const knownQueries = fold.split.test.filter((r) => !unknownSet.has(r));
   // The paper-style fold has few test photos: every photo of a held-out object is a query.
   const unknownQueries = options.catalogueSplits ? fold.split.test.filter((r) => unknownSet.has(r)) : unknown;
-  return options.models.map((models) => {
-    throwIfCancelled(options.signal);
+  const results: OpenSetResult[] = [];
+  for (const models of options.models) {
+    await checkpoint(options.signal);
     const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
     const index = new FlatIndex(dims);
     index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
@@ -195,7 +196,7 @@ function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter
     const knownScores = known.map((h) => h.score);
     const at95 = [...knownScores].sort((a, b) => a - b)[Math.floor(0.05 * knownScores.length)] ?? 1;
     meter.advance(1, `seed ${fold.seed}`);
-    return {
+    results.push({
       seed: fold.seed,
       model: entryName(models),
       threshold: calibration.threshold,
@@ -207,15 +208,18 @@ function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter
       knownCorrectAnswered: share(known, (h, i) => h.score >= calibration.threshold && h.objectId === set.photos[knownQueries[i]!]!.objectId),
       knownTop1: share(known, (h, i) => h.objectId === set.photos[knownQueries[i]!]!.objectId),
       unknownRejectedAt95: share(unknownScores, (s) => s < at95),
-    };
-  });
+    });
+  }
+  return results;
 }
 
 function share<T>(items: readonly T[], test: (item: T, i: number) => boolean): number {
   return items.length === 0 ? 0 : items.filter(test).length / items.length;
 }
 
-function throwIfCancelled(signal?: AbortSignal): void {
+/** Lets the event loop run first, so a cancel sent while the evaluation works (from the window, a signal handler) arrives. */
+async function checkpoint(signal?: AbortSignal): Promise<void> {
+  await new Promise(setImmediate);
   if (signal?.aborted) throw new UserError('CANCELLED', 'The evaluation was cancelled.', 'Run it again; the descriptors are cached.');
 }
 
