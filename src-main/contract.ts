@@ -6,6 +6,7 @@
  * to photos in results (photos are shown through photoUrl ids).
  */
 import { UserError, type UserErrorCode } from './engine/errors';
+import type { DescriptorVariant } from './engine/evaluation/descriptors';
 import type { ProtocolName } from './engine/evaluation/protocols';
 import type { ClassifierStatus } from './engine/identify/instance-classifier';
 import type { EvaluationReport } from './engine/evaluation/report';
@@ -155,13 +156,23 @@ export interface EvaluationRequest {
   models: string[][];
   catalogueSplits?: string[];
   querySplits?: string[];
+  /** How photos become descriptors; absent: as identification computes them. */
+  descriptors?: DescriptorChoice;
+}
+
+/** `recipe` pools each model as the identification recipe does (GeM for InceptionV3, mean for MobileNetV2). */
+export interface DescriptorChoice {
+  pooling: 'recipe' | 'mean' | 'gem';
+  flip: boolean;
+  postprocess: DescriptorVariant['postprocess'];
+  fitOn: DescriptorVariant['fitOn'];
 }
 
 /**
  * An evaluation's results, averaged over the seeds (the per-seed figures are in the JSON export).
  * Open-set rows have no top-3 and beyond, so they come as openSetMeans, never as NaN.
  */
-export type EvaluationSummary = Pick<EvaluationReport, 'protocol' | 'manifest' | 'dataset' | 'means' | 'openSetMeans' | 'seconds'> & { seeds: number[] };
+export type EvaluationSummary = Pick<EvaluationReport, 'protocol' | 'manifest' | 'dataset' | 'means' | 'openSetMeans' | 'seconds' | 'modelBytes' | 'settings'> & { seeds: number[] };
 
 export type JobFinished =
   | { jobId: number; kind: 'import'; summary: ImportSummary }
@@ -372,6 +383,12 @@ const evaluationRequest: Check<EvaluationRequest> = (v, at) => {
     models: list(list(modelId, 8), 16),
     catalogueSplits: optional(list(text, 20)),
     querySplits: optional(list(text, 20)),
+    descriptors: optional(record({
+      pooling: oneOf('recipe', 'mean', 'gem'),
+      flip: flag,
+      postprocess: oneOf('none', 'centre', 'whiten'),
+      fitOn: oneOf('catalogue', 'catalogue+prototypes', 'queries'),
+    })),
   })(v, at);
   for (const key of ['minImages', 'seeds', 'classifiers', 'models'] as const) if (request[key].length === 0) throw invalid(`${at}.${key}`, 'a list of at least one');
   if (request.models.some((m) => m.length === 0)) throw invalid(`${at}.models`, 'a list of models for each entry');

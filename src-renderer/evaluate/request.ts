@@ -1,4 +1,4 @@
-import type { EvaluationRequest } from '../../src-main/contract';
+import type { DescriptorChoice, EvaluationRequest } from '../../src-main/contract';
 import type { ProtocolName } from '../../src-main/engine/evaluation/protocols';
 import type { ClassifierKind } from '../../src-main/engine/evaluation/scoring';
 
@@ -18,7 +18,11 @@ export interface EvaluationForm {
   /** Field protocol: split values, comma-separated. */
   catalogueSplits: string;
   querySplits: string;
+  descriptors: DescriptorChoice;
 }
+
+/** What identification does: the recipe's pooling, flip, whitening fitted on the catalogue and its object averages. */
+export const RECIPE_DESCRIPTORS: DescriptorChoice = { pooling: 'recipe', flip: true, postprocess: 'whiten', fitOn: 'catalogue+prototypes' };
 
 export const THRESHOLDS = [3, 4, 5, 6] as const;
 
@@ -60,7 +64,7 @@ export function evaluationRequest(form: EvaluationForm): { request: EvaluationRe
   const useSplits = form.protocol !== 'paper' && catalogueSplits.length > 0 && querySplits.length > 0;
   return {
     request: {
-      manifest: form.manifest, protocol: form.protocol, seeds, classifiers: form.classifiers, models,
+      manifest: form.manifest, protocol: form.protocol, seeds, classifiers: form.classifiers, models, descriptors: { ...form.descriptors },
       // The open set is measured once, on objects with at least the fewest photos ticked.
       minImages: form.protocol === 'paper' ? [...form.thresholds].sort((a, b) => a - b) : [Math.min(...form.thresholds, THRESHOLDS.at(-1)!)],
       ...(useSplits ? { catalogueSplits, querySplits } : {}),

@@ -16,6 +16,8 @@ const summary: EvaluationSummary = {
   dataset: { photos: 48, objects: 6, unreadable: 2 },
   means: [mean(3, 'knn', 0.8), mean(3, 'prototype', 0.6), mean(4, 'knn', 0.85), mean(4, 'prototype', 0.7)],
   openSetMeans: [],
+  modelBytes: { 'mobilenet-v2-140': 4_500_000 },
+  settings: { descriptors: 'pooling mean, flip, whiten fitted on catalogue+prototypes' },
 };
 
 describe('the evaluation report', () => {
@@ -44,6 +46,11 @@ describe('the evaluation report', () => {
     expect(rows('table-subcollections')).toEqual([['Ceramics', '12', '80.0', '60.0'], ['Metalwork', '8', '60.0', '40.0']]);
   });
 
+  it('gives top-1 against model size (Fig. 5) and says how descriptors were made', () => {
+    expect(rows('table-model-size')).toEqual([['mobilenet-v2-140', '4.5', '80.0', '60.0']]);
+    expect(report.text()).toContain('descriptors: pooling mean, flip, whiten fitted on catalogue+prototypes');
+  });
+
   it('asks for the HTML report or the JSON figures', async () => {
     await report.find('[data-testid="export-html"]').trigger('click');
     await report.find('[data-testid="export-json"]').trigger('click');
@@ -66,6 +73,7 @@ describe('the evaluation form', () => {
   const form: EvaluationForm = {
     manifest: '/data/museum.csv', protocol: 'paper', thresholds: [5, 3], seeds: '1-3, 7', classifiers: ['knn'],
     backbones: ['inception-v3-mixed5', 'mobilenet-v2-140'], each: true, joined: true, catalogueSplits: 'catalogue, train', querySplits: 'val',
+    descriptors: { pooling: 'gem', flip: false, postprocess: 'centre', fitOn: 'queries' },
   };
 
   it('reads seeds as lists and ranges, and refuses anything else', () => {
@@ -84,6 +92,7 @@ describe('the evaluation form', () => {
     expect(evaluationRequest(form)).toEqual({ request: {
       manifest: '/data/museum.csv', protocol: 'paper', minImages: [3, 5], seeds: [1, 2, 3, 7], classifiers: ['knn'],
       models: [['inception-v3-mixed5'], ['mobilenet-v2-140'], ['inception-v3-mixed5', 'mobilenet-v2-140']],
+      descriptors: { pooling: 'gem', flip: false, postprocess: 'centre', fitOn: 'queries' },
     } });
     expect(evaluationRequest({ ...form, protocol: 'field', thresholds: [] })).toMatchObject({ request: { catalogueSplits: ['catalogue', 'train'], querySplits: ['val'] } });
     expect(evaluationRequest({ ...form, protocol: 'open' })).toMatchObject({ request: { minImages: [3] } });

@@ -1,4 +1,4 @@
-import type { DescriptorPart } from '../identify/recipe';
+import type { DescriptorPart, DescriptorRecipe } from '../identify/recipe';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { normaliseRows } from '../search/vectors';
 import { descriptorsOf, variantKey, type EvalSet } from './dataset';
@@ -19,6 +19,12 @@ export interface DescriptorVariant {
 }
 
 export const DEFAULT_VARIANT: DescriptorVariant = { pooling: { default: 'mean' }, flip: false, postprocess: 'none', fitOn: 'catalogue' };
+
+/** Descriptors as identification computes them with `recipe`: its pooling and flip, whitened on the catalogue with prototypes. */
+export function recipeVariant(recipe: DescriptorRecipe): DescriptorVariant {
+  const pooling = Object.fromEntries(recipe.parts.map((p) => [p.model, p.pooling]));
+  return { pooling: { default: 'mean', ...pooling }, flip: recipe.flip, postprocess: 'whiten', fitOn: 'catalogue+prototypes' };
+}
 
 export function describeVariant(v: DescriptorVariant): string {
   const pooling = Object.entries(v.pooling).map(([m, p]) => (m === 'default' ? p : `${m}:${p}`)).join(',');

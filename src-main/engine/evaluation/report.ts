@@ -103,16 +103,34 @@ function photosChart(means: readonly Mean[]): string {
     { xTicks: PHOTO_BUCKETS.map((label, x) => ({ x, label })), lines: true });
 }
 
-/** Fig. 5: top-1 against model size (MB on disk); joined models and ensembles count every file. */
-function sizeChart(means: readonly Mean[], modelBytes: Record<string, number>): string {
+/** Fig. 5's data at the lowest threshold: MB of model files per model entry (joined models and ensembles count every file). */
+function modelSizes(means: readonly Mean[], modelBytes: Record<string, number>): { first: Mean[]; models: string[]; sizeOf: (model: string) => number } {
   const first = means.filter((m) => m.minImages === means[0]?.minImages);
-  const singleModels = [...new Set(first.map((m) => m.model))].filter((m) => m !== 'ensemble');
-  const sizeOf = (model: string) => (model === 'ensemble' ? singleModels.filter((m) => !m.includes('+')) : model.split('+')).reduce((s, m) => s + (modelBytes[m] ?? 0), 0) / 1e6;
+  const models = [...new Set(first.map((m) => m.model))];
+  const singles = models.filter((m) => m !== 'ensemble' && !m.includes('+'));
+  const sizeOf = (model: string) => (model === 'ensemble' ? singles : model.split('+')).reduce((s, m) => s + (modelBytes[m] ?? 0), 0) / 1e6;
+  return { first, models, sizeOf };
+}
+
+/** Fig. 5 as a table: each model entry's size and its top-1 with each classifier. */
+export function sizeTable(means: readonly Mean[], modelBytes: Record<string, number>): TextTable {
+  const { first, models, sizeOf } = modelSizes(means, modelBytes);
+  const classifiers = [...new Set(first.map((m) => m.classifier))];
+  const top1 = (model: string, c: string) => first.find((m) => m.model === model && m.classifier === c)?.overall.top1 ?? NaN;
+  return {
+    head: ['model', 'MB', ...classifiers.map((c) => `top-1 ${c}`)],
+    rows: [...models].sort((a, b) => sizeOf(a) - sizeOf(b)).map((m) => [m, sizeOf(m).toFixed(1), ...classifiers.map((c) => pct(top1(m, c)))]),
+  };
+}
+
+/** Fig. 5: top-1 against model size (MB on disk). */
+function sizeChart(means: readonly Mean[], modelBytes: Record<string, number>): string {
+  const { first, sizeOf } = modelSizes(means, modelBytes);
   const classifiers = [...new Set(first.map((m) => m.classifier))];
   const series = classifiers.map((c) => ({ label: c, points: first.filter((m) => m.classifier === c).map((m) => ({ x: sizeOf(m.model), y: 100 * m.overall.top1 })) }));
   const sizes = [...new Set(first.map((m) => sizeOf(m.model)))].sort((a, b) => a - b);
   return chart('Top-1 against model size', 'MB of model files', series, { xTicks: sizes.map((x) => ({ x, label: x.toFixed(0) })), lines: false })
-    + table({ head: ['model', 'MB'], rows: [...new Set(first.map((m) => m.model))].map((m) => [m, sizeOf(m).toFixed(1)]) });
+    + table(sizeTable(means, modelBytes));
 }
 
 /** The open set: how often photos of objects not in the catalogue are answered "not in the catalogue". */

@@ -1,12 +1,13 @@
 import { basename, extname } from 'node:path';
-import type { EvaluationRequest, EvaluationSummary } from '../../contract';
+import type { DescriptorChoice, EvaluationRequest, EvaluationSummary } from '../../contract';
 import { UserError } from '../errors';
 import { prepareEvaluationSet } from '../evaluation/dataset';
-import { DEFAULT_VARIANT, describeVariant } from '../evaluation/descriptors';
+import { describeVariant, recipeVariant, type DescriptorVariant } from '../evaluation/descriptors';
 import { evaluate } from '../evaluation/protocols';
 import { renderHtmlReport, type EvaluationReport } from '../evaluation/report';
 import type { PoolSettings } from '../inference/pool';
 import type { Progress } from '../jobs/progress';
+import { DEFAULT_RECIPE } from '../identify/recipe';
 import { DEFAULT_MODELS_DIR, findModelCard, modelBytes } from '../models/registry';
 
 /**
@@ -35,19 +36,19 @@ export class Evaluations {
     const options = {
       protocol: request.protocol, models: request.models, classifiers: request.classifiers, seeds: request.seeds,
       minImages: request.protocol === 'paper' ? request.minImages : request.minImages.slice(0, 1),
-      catalogueSplits: request.catalogueSplits, querySplits: request.querySplits, variant: DEFAULT_VARIANT,
+      catalogueSplits: request.catalogueSplits, querySplits: request.querySplits, variant: variantOf(request.descriptors),
     };
     const result = await evaluate(set, { ...options, signal, onProgress: report });
     this.last = {
       ...result,
       manifest: request.manifest,
       dataset: { photos: set.photos.length, objects: new Set(set.photos.map((p) => p.objectId)).size, unreadable: set.unreadable },
-      settings: { ...options, descriptors: describeVariant(DEFAULT_VARIANT), models: request.models.map((m) => m.join('+')) },
+      settings: { ...options, descriptors: describeVariant(options.variant), models: request.models.map((m) => m.join('+')) },
       modelBytes: modelBytes(models, this.settings.modelsDir),
       seconds: (performance.now() - started) / 1000,
     };
-    const { protocol, manifest, dataset, means, openSetMeans, seconds } = this.last;
-    return { protocol, manifest, dataset, means, openSetMeans, seconds, seeds: request.seeds };
+    const { protocol, manifest, dataset, means, openSetMeans, seconds, settings } = this.last;
+    return { protocol, manifest, dataset, means, openSetMeans, seconds, modelBytes: this.last.modelBytes, settings, seeds: request.seeds };
   }
 
   /** The last report as the CLI writes it: a self-contained HTML page, or every figure as JSON. */
@@ -59,4 +60,12 @@ export class Evaluations {
     const name = `${basename(this.last.manifest, extname(this.last.manifest))}-evaluation.${format}`;
     return { bytes: new TextEncoder().encode(text), fileName: name };
   }
+}
+
+/** The descriptors a request asks for; by default those of the identification recipe. */
+function variantOf(choice: DescriptorChoice | undefined): DescriptorVariant {
+  const recipe = recipeVariant(DEFAULT_RECIPE);
+  if (!choice) return recipe;
+  const pooling = choice.pooling === 'recipe' ? recipe.pooling : { default: choice.pooling };
+  return { pooling, flip: choice.flip, postprocess: choice.postprocess, fitOn: choice.fitOn };
 }
