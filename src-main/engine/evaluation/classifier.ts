@@ -23,6 +23,12 @@ export interface ClassifierOptions {
   weightDecay?: number;
   /** Share of hidden units dropped while training. */
   dropout?: number;
+  /**
+   * Standardise each input dimension with the training set's statistics (default). Off for
+   * whitened descriptors, which are standardised already: the classifier then starts as the
+   * prototype classifier itself (cosine to each object's normalised mean).
+   */
+  standardise?: boolean;
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (p: { epoch: number; epochs: number; loss: number; valLoss: number | null; valTop1: number | null }) => void;
@@ -116,17 +122,20 @@ export async function trainInstanceClassifier(train: LabelledRows, val: Labelled
     throw new UserError('INVALID_ARGUMENT', `A classifier needs photos of at least two objects (got ${n} photos of ${classes}).`, 'Add photos of more objects to the catalogue.');
   }
   const random = mulberry32(options.seed ?? 1);
-  const { mean, invStd } = columnStats(train.vectors, dims);
+  const { mean, invStd } = options.standardise === false ? { mean: new Float32Array(dims), invStd: new Float32Array(dims).fill(1) } : columnStats(train.vectors, dims);
   const hidden = options.hidden ?? 0;
   const widths = hidden > 0 ? [hidden, classes] : [classes];
   const model = new InstanceClassifier(objectIds, dims, mean, invStd, widths.map((outDims, i) => initialLayer(i === 0 ? dims : widths[i - 1]!, outDims, random)));
   const x = model.standardise(train.vectors);
-  if (hidden === 0) startFromPrototypes(model.layers[0]!, x, train.labels);
+  if (hidden === 0) startFromPrototypes(model.layers[0]!, x, train.labels, options.standardise === false ? 'cosine' : 'euclidean');
   const batches = new Batches(model, x, train.labels, hidden > 0 ? options.dropout ?? 0.5 : 0, random);
   const epochs = options.epochs ?? 60;
   const batchSize = options.batchSize ?? defaultBatchSize(n);
   const trainer = await ClassifierTrainer.create(model.layers, { learningRate: options.learningRate ?? 1e-3, weightDecay: options.weightDecay ?? 1e-4 });
-  let best = { loss: Infinity, layers: snapshot(model.layers) };
+  // The starting point is a candidate too: from prototypes it is often good already, and
+  // training on a few photos per object must not return something worse on validation.
+  const initial = val && val.labels.length > 0 ? await evaluate(model, val) : null;
+  let best = { loss: initial?.loss ?? Infinity, layers: snapshot(model.layers) };
   let sinceBest = 0;
   try {
     for (let epoch = 1; epoch <= epochs && sinceBest < (options.patience ?? 6); epoch++) {
@@ -219,11 +228,13 @@ function initialLayer(inDims: number, outDims: number, random: () => number): La
 }
 
 /**
- * A linear classifier starts as the nearest-class-mean classifier in the standardised space,
- * logit_c = −(s/d)·|x − μ_c|² + (terms equal for every class) = (s/d)(2x·μ_c − |μ_c|²), so
- * training refines a good answer instead of searching for one.
+ * A linear classifier starts as a nearest-class-mean classifier, so training refines a good
+ * answer instead of searching for one. Euclidean, in the standardised space:
+ * logit_c = −(s/d)·|x − μ_c|² + (terms equal for every class) = (s/d)(2x·μ_c − |μ_c|²).
+ * Cosine, for unit-length descriptors: logit_c = x·μ_c/|μ_c| / T, the prototype classifier's
+ * scores at the retrieval softmax temperature T = 0.05.
  */
-function startFromPrototypes(layer: Layer, x: Float32Array, labels: Int32Array, sharpness = 10): void {
+function startFromPrototypes(layer: Layer, x: Float32Array, labels: Int32Array, kind: 'euclidean' | 'cosine'): void {
   const { inDims: dims, outDims: classes } = layer;
   const means = new Float32Array(classes * dims);
   const counts = new Float32Array(classes);
@@ -231,15 +242,12 @@ function startFromPrototypes(layer: Layer, x: Float32Array, labels: Int32Array, 
     counts[y]!++;
     for (let j = 0; j < dims; j++) means[y * dims + j]! += x[r * dims + j]!;
   });
-  const scale = sharpness / dims;
   for (let c = 0; c < classes; c++) {
-    let sq = 0;
-    for (let j = 0; j < dims; j++) {
-      const mu = means[c * dims + j]! / Math.max(counts[c]!, 1);
-      layer.w[j * classes + c] = 2 * scale * mu;
-      sq += mu * mu;
-    }
-    layer.b[c] = -scale * sq;
+    const mu = Float32Array.from({ length: dims }, (_, j) => means[c * dims + j]! / Math.max(counts[c]!, 1));
+    const sq = mu.reduce((s, v) => s + v * v, 0);
+    const scale = kind === 'cosine' ? 20 / Math.max(Math.sqrt(sq), 1e-12) : 20 / dims;
+    mu.forEach((v, j) => { layer.w[j * classes + c] = scale * v; });
+    layer.b[c] = kind === 'cosine' ? 0 : -scale * sq / 2;
   }
 }
 

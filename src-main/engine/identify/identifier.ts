@@ -174,7 +174,8 @@ export class Identifier {
       vectors.set(index.vectorAt(row), row * index.dims);
       objectIds[row] = index.objectIdAt(row);
     }
-    const classifier = await trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims }, options);
+    const classifier = await trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims },
+      { standardise: this.ranking.postprocess !== 'whiten', ...options });
     this.classifier = { classifier, stale: false };
     return classifier;
   }
