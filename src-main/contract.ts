@@ -41,6 +41,8 @@ export interface CatalogueInfo {
   embedding: EmbeddingStatus;
   /** The instance classifier trained on this catalogue; null if none has been. */
   classifier: ClassifierStatus | null;
+  /** Unlabelled field photos learned for centring (single-photo catalogues); null if none. */
+  fieldDomain: { photos: number; folder: string } | null;
 }
 
 export interface ObjectSummary {
@@ -94,10 +96,10 @@ export interface ImportPreview {
 }
 
 /**
- * Imports and embeddings write to the catalogue (training only adds the classifier to it);
+ * Imports and embeddings write to the catalogue (training and the field domain only add to it);
  * explanations and maps only read it; evaluations use a manifest of their own.
  */
-export type JobKind = 'import' | 'embed' | 'train' | 'occlusion' | 'map' | 'evaluation';
+export type JobKind = 'import' | 'embed' | 'train' | 'domain' | 'occlusion' | 'map' | 'evaluation';
 
 export interface JobProgress {
   jobId: number;
@@ -128,6 +130,12 @@ export interface TrainSummary {
   /** Top-1 on the photos held out for early stopping; null when no object has three photos. */
   validationTop1: number | null;
   seconds: number;
+}
+
+export interface DomainSummary {
+  photos: number;
+  /** Photos that could not be read, with why (the first 1,000). */
+  failed: string[];
 }
 
 /** A thorough (occlusion) explanation. Events travel as JSON, so the map is a plain list. */
@@ -178,6 +186,7 @@ export type JobFinished =
   | { jobId: number; kind: 'import'; summary: ImportSummary }
   | { jobId: number; kind: 'embed'; summary: EmbedSummary }
   | { jobId: number; kind: 'train'; summary: TrainSummary }
+  | { jobId: number; kind: 'domain'; summary: DomainSummary }
   | { jobId: number; kind: 'occlusion'; summary: OcclusionSummary }
   | { jobId: number; kind: 'map'; summary: MapSummary }
   | { jobId: number; kind: 'evaluation'; summary: EvaluationSummary }
@@ -435,6 +444,8 @@ export const CALLS = {
   'embed.start': returns<{ jobId: number }>()(none),
   /** Trains the open catalogue's instance classifier (the paper's method): a job whose summary is a TrainSummary. */
   'classifier.train': returns<{ jobId: number }>()(record({ hidden: optional(int(0, 4096)) })),
+  /** Learns the field domain from a folder of unlabelled photos taken the way queries are: a job whose summary is a DomainSummary. */
+  'domain.learn': returns<{ jobId: number }>()(record({ folder: text })),
   'job.cancel': returns<null>()(record({ jobId: rowId })),
   'query.addBytes': returns<QueryPhoto>()(record({ name: text, bytes })),
   'query.addFile': returns<QueryPhoto>()(record({ path: text })),

@@ -1,5 +1,5 @@
 import { onBeforeUnmount, ref } from 'vue';
-import type { EvaluationSummary, JobFinished, JobProgress, MapSummary, OcclusionSummary, TrainSummary } from '../../src-main/contract';
+import type { DomainSummary, EvaluationSummary, JobFinished, JobProgress, MapSummary, OcclusionSummary, TrainSummary } from '../../src-main/contract';
 import { LensError, call, on } from './client';
 
 const KEEP_ENDED = 8;
@@ -8,11 +8,12 @@ interface Summaries {
   map: MapSummary;
   evaluation: EvaluationSummary;
   train: TrainSummary;
+  domain: DomainSummary;
 }
 type ReadingKind = keyof Summaries;
 
 /**
- * A view's own long job (an explanation, a map, an evaluation, training the classifier): its progress while it runs, its summary
+ * A view's own long job (an explanation, a map, an evaluation, training the classifier, the field domain): its progress while it runs, its summary
  * when it ends, and cancel. One at a time: starting again supersedes the one running.
  */
 export function useJob<K extends ReadingKind>(kind: K) {

@@ -32,7 +32,7 @@ function syntheticMap(): CatalogueMapData {
 
 const catalogue: CatalogueInfo = {
   path: '/synthetic.sqlite', name: 'synthetic', objects: OBJECTS, photos: POINTS, subcollections: [],
-  embedding: { models: ['synthetic'], embedded: POINTS, missing: 0 }, classifier: null,
+  embedding: { models: ['synthetic'], embedded: POINTS, missing: 0 }, classifier: null, fieldDomain: null,
 };
 
 /** Drags the map in a circle, one pointer move a frame, and returns the frame intervals (ms). */

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../src-main/bridge/server';
-import { tempDir } from '../helpers/files';
+import { writeFileSync } from 'node:fs';
+import { makePhoto, tempDir } from '../helpers/files';
 import sharp from 'sharp';
 import {
   buildRenderer, containsText, counts, downloaded, FAST_RECIPE, hasChromium, hoverSomePoint, launchChromium, mapPixels, paintedPixels, screenshot, visible, writeFixture, type Fixture,
@@ -93,6 +94,20 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await containsText(page.getByTestId('embedding-status'), `${fixture.photos} of ${fixture.photos} photos embedded`, 90_000);
     const seen = await page.evaluate<string[]>('window.progressSeen');
     expect(seen.some((t) => /\d+ \/ \d+ photos.*photos\/s/.test(t))).toBe(true);
+  });
+
+  it('learns the field domain from a folder of unlabelled photos, and says which could not be read', async () => {
+    const field = join(tmp.dir, 'field');
+    await Promise.all([1, 2, 3].map((seed) => makePhoto(join(field, `listing-${seed}.jpg`), seed * 40, 'jpeg', 96)));
+    writeFileSync(join(field, 'listing-4.jpg'), 'not a photo');
+    await page.getByTestId('tab-field').click();
+    await containsText(page.getByTestId('field-domain-status'), 'None learned yet');
+    await page.getByTestId('field-folder').fill(field);
+    await page.getByTestId('field-learn').click();
+    await containsText(page.getByTestId('field-domain-status'), `Learned from 3 photos in ${field}`, 60_000);
+    await containsText(page.getByTestId('field-domain-learned'), `1 could not be read: ${join(field, 'listing-4.jpg')} is not an image`);
+    await screenshot(page, '04c-catalogue-field-photos');
+    await page.getByRole('tab', { name: 'Objects' }).click();
   });
 
   it('finds objects by accession number and shows an object with its photos', async () => {

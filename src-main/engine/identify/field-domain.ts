@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Catalogue } from '../catalogue/catalogue';
 import { listPhotos } from '../catalogue/import-folders';
 import { UserError } from '../errors';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import type { Describer } from './describe';
 import { recipeKey, type DescriptorRecipe } from './recipe';
 
@@ -27,11 +28,29 @@ export function fieldDomain(catalogue: Catalogue, recipe: DescriptorRecipe): Fie
   return { vectors: new Float32Array(Uint8Array.from(stored.blob).buffer), count, folder };
 }
 
+export function fieldDomainStatus(catalogue: Catalogue, recipe: DescriptorRecipe): { photos: number; folder: string } | null {
+  const stored = catalogue.getArtifact(key(recipe));
+  if (!stored?.json) return null;
+  const { count, folder } = stored.json as { count: number; folder: string };
+  return { photos: count, folder };
+}
+
+/** Photos described at a time: progress and cancel come between batches. */
+const BATCH = 8;
+
 /** Describes every photo in `folder` and keeps their descriptors with the catalogue; returns how many, and which failed. */
-export async function learnFieldDomain(catalogue: Catalogue, describer: Describer, folder: string): Promise<{ count: number; failed: string[] }> {
+export async function learnFieldDomain(catalogue: Catalogue, describer: Describer, folder: string,
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<{ count: number; failed: string[] }> {
   const root = resolve(folder);
   const photos = listPhotos(root).map((p) => ({ path: join(root, p) }));
-  const described = await describer.describe(photos);
+  const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing field photos');
+  const described: Awaited<ReturnType<Describer['describe']>> = [];
+  for (let start = 0; start < photos.length; start += BATCH) {
+    if (options.signal?.aborted) throw new UserError('CANCELLED', 'Learning the field domain was cancelled; the previous one, if any, is kept.', 'Start it again when you are ready.');
+    const batch = photos.slice(start, start + BATCH);
+    described.push(...await describer.describe(batch));
+    meter.advance(batch.length);
+  }
   const vectors = described.flatMap((d) => ('vector' in d ? [d.vector] : []));
   if (vectors.length < 2) {
     throw new UserError('INVALID_ARGUMENT', `${root} holds ${vectors.length} readable photo(s); the field domain needs at least two.`,

@@ -33,13 +33,13 @@ export class JobRunner {
   /** Refuses what cannot happen while a job writes to the catalogue. */
   assertIdle(doing: string): void {
     if (!this.running) return;
-    const busy = { import: 'an import', embed: 'embedding photos', train: 'training its classifier' }[this.running.kind as string] ?? this.running.kind;
+    const busy = { import: 'an import', embed: 'embedding photos', train: 'training its classifier', domain: 'learning the field domain' }[this.running.kind as string] ?? this.running.kind;
     throw new UserError('CATALOGUE_LOCKED', `The catalogue is busy with ${busy}, so it cannot ${doing} now.`,
       'Wait for it to finish, or cancel it, then try again.');
   }
 
   start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
-    this.assertIdle({ import: 'start an import', embed: 'start embedding', train: 'train the classifier' }[kind as string] ?? `start ${kind}`);
+    this.assertIdle({ import: 'start an import', embed: 'start embedding', train: 'train the classifier', domain: 'learn the field domain' }[kind as string] ?? `start ${kind}`);
     const id = this.ids.next++;
     const controller = new AbortController();
     let shown = 0;

@@ -8,6 +8,7 @@ import { runImport } from '../catalogue/import';
 import { UserError } from '../errors';
 import { Describer } from '../identify/describe';
 import { Identifier } from '../identify/identifier';
+import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
 import { classifierStatus } from '../identify/instance-classifier';
 import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import type { PhotoInput } from '../inference/embed';
@@ -92,6 +93,7 @@ export class Workspace {
     'import.start': ({ source, copy }) => ({ jobId: this.startImport(source, copy ?? false) }),
     'embed.start': async () => ({ jobId: await this.startEmbedding() }),
     'classifier.train': async ({ hidden }) => ({ jobId: await this.startTraining(hidden ?? 0) }),
+    'domain.learn': async ({ folder }) => ({ jobId: await this.startLearningDomain(folder) }),
     'job.cancel': ({ jobId }) => {
       for (const runner of [this.jobs, this.occlusionJobs, this.mapJobs, this.evaluationJobs]) runner.cancel(jobId);
       return null;
@@ -208,6 +210,7 @@ export class Workspace {
       subcollections: stats.subcollections,
       embedding: embeddingStatus(catalogueRecipe(catalogue), stats),
       classifier: classifierStatus(catalogue, catalogueRecipe(catalogue)),
+      fieldDomain: fieldDomainStatus(catalogue, catalogueRecipe(catalogue)),
     };
   }
 
@@ -274,6 +277,17 @@ export class Workspace {
       });
       const status = classifierStatus(this.openCatalogue(), catalogueRecipe(this.openCatalogue()))!;
       return { objects: classifier.classes, photos: status.photos, epochs: last.epoch, validationTop1: last.valTop1, seconds: (performance.now() - started) / 1000 };
+    }, () => this.announce());
+  }
+
+  private async startLearningDomain(folder: string): Promise<number> {
+    const catalogue = this.openCatalogue();
+    this.jobs.assertIdle('learn the field domain');
+    const describer = await this.describerFor(catalogueRecipe(catalogue));
+    return this.jobs.start('domain', async (signal, report) => {
+      const { count, failed } = await learnFieldDomain(catalogue, describer, folder, { signal, onProgress: report });
+      this.identifier = undefined; // it centres on the domain it was built with
+      return { photos: count, failed: failed.slice(0, MAX_REPORTED_FAILURES) };
     }, () => this.announce());
   }
 
