@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainByOcclusion, explainMatch } from '../../src-main/engine/explain/explain-match';
-import { evidenceMap, poolFeaturemap, topCells } from '../../src-main/engine/explain/maps';
+import { centredCosine, evidenceMap, poolFeaturemap, topCells } from '../../src-main/engine/explain/maps';
 import { turbo } from '../../src-main/engine/explain/colour-map';
 import { renderOverlay } from '../../src-main/engine/explain/overlay';
 import { Describer } from '../../src-main/engine/identify/describe';
@@ -37,13 +37,35 @@ describe('evidence maps', () => {
     }
   });
 
-  it('is exactly the fall in similarity when a cell is left out of the pooling', () => {
-    const map = evidenceMap(featuremap, shape, target, { p: 3 });
-    const without4 = new Float32Array(4 * 8);
-    for (let c = 0; c < 4; c++) for (let i = 0, k = 0; i < 9; i++) if (i !== 4) without4[c * 8 + k++] = featuremap[c * 9 + i];
-    const full = cosine(poolFeaturemap(featuremap, shape, 3), target);
-    const rest = cosine(poolFeaturemap(without4, { channels: 4, height: 1, width: 8 }, 3), target);
-    expect(map[4]).toBeCloseTo(full - rest, 5);
+  it('splits the centred cosine among the cells by their share of each channel\'s pooled sum', () => {
+    for (const p of [1, 3]) {
+      const map = evidenceMap(featuremap, shape, target, { p, mean });
+      // By hand: x = v/|v| - mean, t = target/|target| - mean; cell i owns a_ic^p / sum_j a_jc^p of channel c.
+      const v = poolFeaturemap(featuremap, shape, p);
+      const unit = (a: Float32Array) => Array.from(a, (y) => y / Math.hypot(...a));
+      const t = unit(target).map((y, c) => y - mean[c]);
+      const x = unit(v).map((y, c) => y - mean[c]);
+      const byHand = Array.from({ length: 9 }, (_, i) => [0, 1, 2, 3].reduce((s, c) => {
+        const column = Array.from({ length: 9 }, (_, j) => featuremap[c * 9 + j] ** p);
+        return s + (column[i] / column.reduce((a, b) => a + b, 0)) * unit(v)[c] * t[c];
+      }, 0) / Math.hypot(...x));
+      byHand.forEach((e, i) => expect(map[i]).toBeCloseTo(e, 6));
+      // The cells and the centring's part make up the score the explanation reports.
+      const centring = mean.reduce((s, m, c) => s + m * t[c], 0) / Math.hypot(...x);
+      expect(map.reduce((a, b) => a + b, 0)).toBeCloseTo(centredCosine(v, target, mean) + centring, 6);
+      // Uncentred, the cells sum to the plain cosine.
+      expect(evidenceMap(featuremap, shape, target, { p }).reduce((a, b) => a + b, 0)).toBeCloseTo(cosine(v, target), 6);
+    }
+  });
+
+  it('gives the whole of a uniformly matching object credit, not only where it differs from the average', () => {
+    // Every cell alike and like the target: leaving one out of the pooling changes nothing,
+    // yet each carries the match; a dark cell (all zero) carries none of it.
+    const uniform = new Float32Array(4 * 9);
+    for (let i = 0; i < 9; i++) if (i !== 8) [1, 0, 2, 0].forEach((v, c) => { uniform[c * 9 + i] = v; });
+    const map = evidenceMap(uniform, shape, target, { p: 3 });
+    for (let i = 0; i < 8; i++) expect(map[i]).toBeCloseTo(1 / 8, 6);
+    expect(map[8]).toBeCloseTo(0, 6);
   });
 });
 

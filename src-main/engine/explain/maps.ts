@@ -1,8 +1,8 @@
 /**
  * Where in a photo is the evidence for a match? A descriptor pools the model's feature map
- * over its cells; taking one cell out of the pooling and measuring how much the (centred)
- * cosine with the matched descriptor falls gives that cell's evidence, exactly, from one
- * forward pass. Positive cells support the match, negative ones argue against it.
+ * over its cells; each cell's share of the pooled sum, applied to the (centred) cosine with the
+ * matched descriptor, gives that cell's evidence from one forward pass. Positive cells support
+ * the match, negative ones argue against it, empty ones carry nothing.
  */
 export interface FeatureMapShape {
   channels: number;
@@ -51,22 +51,33 @@ export interface EvidenceOptions {
 }
 
 /**
- * Per-cell evidence (row-major, height x width): the similarity of the pooled descriptor to
- * `target` minus the similarity once that cell is left out of the pooling.
+ * Per-cell evidence (row-major, height x width): each channel of the pooled descriptor v is
+ * split among the cells by their share of its pooled sum (a^p / sum a^p, so GeM's strongest
+ * cells own most of it), and cell i gets its part of v/|v| . t / |x|, with t = target/|target| - mean
+ * and x = v/|v| - mean (as centredCosine): the cells sum to centredCosine plus mean . t / |x|,
+ * the part the centring takes away, which belongs to no cell.
+ *
+ * Shares, not the fall when a cell is left out: leaving out a cell that looks like the pooled
+ * descriptor barely moves a cosine, and that is most of an object that matches all over, so the
+ * marginal measure ranked border and background cells first (bench:explain).
  */
 export function evidenceMap(featuremap: Float32Array, { channels, height, width }: FeatureMapShape, target: Float32Array, options: EvidenceOptions = {}): Float32Array {
   const p = options.p ?? 1;
   const cells = height * width;
   const sums = new Float64Array(channels);
   for (let c = 0; c < channels; c++) for (let i = 0; i < cells; i++) sums[c] += Math.max(featuremap[c * cells + i], EPS) ** p;
+  const pooled = Float64Array.from(sums, (s) => (s / cells) ** (1 / p));
+  const norm = Math.hypot(...pooled) || 1;
   const targetNorm = Math.hypot(...target) || 1;
   const centredTarget = Float64Array.from(target, (t, c) => t / targetNorm - (options.mean?.[c] ?? 0));
-  const pooled = (leaveOut: number) => Float64Array.from(sums, (s, c) => {
-    const rest = leaveOut < 0 ? s : s - Math.max(featuremap[c * cells + leaveOut], EPS) ** p;
-    return (Math.max(rest, 0) / (leaveOut < 0 ? cells : cells - 1)) ** (1 / p);
-  });
-  const base = centredScore(pooled(-1), options.mean, centredTarget);
-  return Float32Array.from({ length: cells }, (_, i) => base - centredScore(pooled(i), options.mean, centredTarget));
+  let xLength = 0;
+  for (let c = 0; c < channels; c++) xLength += (pooled[c] / norm - (options.mean?.[c] ?? 0)) ** 2;
+  const scale = 1 / (Math.sqrt(xLength) || 1); // As centredCosine scales.
+  // What a unit of channel c's pooled sum is worth to the score.
+  const worth = Float64Array.from(pooled, (v, c) => (sums[c] > 0 ? (v / norm) * centredTarget[c] * scale / sums[c] : 0));
+  const map = new Float32Array(cells);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < cells; i++) map[i] += worth[c] * Math.max(featuremap[c * cells + i], EPS) ** p;
+  return map;
 }
 
 /** A mask (1 = selected) of the `fraction` of cells with the highest values: what a deletion test removes. */
