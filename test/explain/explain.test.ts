@@ -37,13 +37,19 @@ describe('evidence maps', () => {
     }
   });
 
+  it('is a cosine once centred: a photo scores 1 against itself', () => {
+    const v = poolFeaturemap(featuremap, shape, 3);
+    expect(centredCosine(v, v, mean)).toBeCloseTo(1, 6);
+    expect(centredCosine(v, v)).toBeCloseTo(1, 6);
+  });
+
   it('splits the centred cosine among the cells by their share of each channel\'s pooled sum', () => {
     for (const p of [1, 3]) {
       const map = evidenceMap(featuremap, shape, target, { p, mean });
-      // By hand: x = v/|v| - mean, t = target/|target| - mean; cell i owns a_ic^p / sum_j a_jc^p of channel c.
+      // By hand: x = v/|v| - mean, t = unit(target/|target| - mean); cell i owns a_ic^p / sum_j a_jc^p of channel c.
       const v = poolFeaturemap(featuremap, shape, p);
-      const unit = (a: Float32Array) => Array.from(a, (y) => y / Math.hypot(...a));
-      const t = unit(target).map((y, c) => y - mean[c]);
+      const unit = (a: ArrayLike<number>) => Array.from(a, (y) => y / Math.hypot(...Array.from(a)));
+      const t = unit(unit(target).map((y, c) => y - mean[c]));
       const x = unit(v).map((y, c) => y - mean[c]);
       const byHand = Array.from({ length: 9 }, (_, i) => [0, 1, 2, 3].reduce((s, c) => {
         const column = Array.from({ length: 9 }, (_, j) => featuremap[c * 9 + j] ** p);

@@ -26,11 +26,18 @@ export function poolFeaturemap(featuremap: Float32Array, { channels, height, wid
 
 /** Cosine of a / |a| - mean with b / |b| - mean: similarity as the catalogue's centring sees it. */
 export function centredCosine(a: Float32Array, b: Float32Array, mean?: Float32Array): number {
-  const nb = Math.hypot(...b) || 1;
-  return centredScore(Float64Array.from(a), mean, Float64Array.from(b, (v, c) => v / nb - (mean?.[c] ?? 0)));
+  return centredScore(Float64Array.from(a), mean, centredUnit(b, mean));
 }
 
-/** Cosine of (v / |v| - mean) with the fixed, centred target. */
+/** b / |b| - mean, scaled to unit length. */
+function centredUnit(b: Float32Array, mean?: Float32Array): Float64Array {
+  const nb = Math.hypot(...b) || 1;
+  const centred = Float64Array.from(b, (v, c) => v / nb - (mean?.[c] ?? 0));
+  const length = Math.hypot(...centred) || 1;
+  return centred.map((v) => v / length);
+}
+
+/** Cosine of (v / |v| - mean) with the fixed, centred unit target. */
 function centredScore(v: Float64Array, mean: Float32Array | undefined, target: Float64Array): number {
   const norm = Math.hypot(...v) || 1;
   let dot = 0;
@@ -53,7 +60,7 @@ export interface EvidenceOptions {
 /**
  * Per-cell evidence (row-major, height x width): each channel of the pooled descriptor v is
  * split among the cells by their share of its pooled sum (a^p / sum a^p, so GeM's strongest
- * cells own most of it), and cell i gets its part of v/|v| . t / |x|, with t = target/|target| - mean
+ * cells own most of it), and cell i gets its part of v/|v| . t / |x|, with t the unit vector along target/|target| - mean
  * and x = v/|v| - mean (as centredCosine): the cells sum to centredCosine plus mean . t / |x|,
  * the part the centring takes away, which belongs to no cell.
  *
@@ -68,8 +75,7 @@ export function evidenceMap(featuremap: Float32Array, { channels, height, width 
   for (let c = 0; c < channels; c++) for (let i = 0; i < cells; i++) sums[c] += Math.max(featuremap[c * cells + i], EPS) ** p;
   const pooled = Float64Array.from(sums, (s) => (s / cells) ** (1 / p));
   const norm = Math.hypot(...pooled) || 1;
-  const targetNorm = Math.hypot(...target) || 1;
-  const centredTarget = Float64Array.from(target, (t, c) => t / targetNorm - (options.mean?.[c] ?? 0));
+  const centredTarget = centredUnit(target, options.mean);
   let xLength = 0;
   for (let c = 0; c < channels; c++) xLength += (pooled[c] / norm - (options.mean?.[c] ?? 0)) ** 2;
   const scale = 1 / (Math.sqrt(xLength) || 1); // As centredCosine scales.
