@@ -1,7 +1,8 @@
 /**
  * Time and peak memory of the catalogue map: PCA, t-SNE and UMAP of 25,000 synthetic
  * 768-d descriptors (2,500 objects of 10 photos: cluster structure like a catalogue's),
- * each computed in its worker as the app does. Run: npm run bench:projection [-- rows dims].
+ * each computed in its worker as the app does. Run: npm run bench:projection [-- rows dims methods],
+ * methods comma-separated (pca,umap,tsne by default).
  */
 import type { ProjectionMethod } from '../../src-main/engine/projection/compute';
 import { project } from '../../src-main/engine/projection/project';
@@ -9,6 +10,7 @@ import { clusteredCatalogue } from '../search/synthetic';
 
 const rows = Number(process.argv[2] ?? 25_000);
 const dims = Number(process.argv[3] ?? 768);
+const methods = (process.argv[4] ?? 'pca,umap,tsne').split(',') as ProjectionMethod[];
 const PHOTOS_PER_OBJECT = 10;
 
 const { vectors, objectIds } = clusteredCatalogue(Math.ceil(rows / PHOTOS_PER_OBJECT), PHOTOS_PER_OBJECT, dims, 1, 0.7);
@@ -37,7 +39,7 @@ function samplePurity(points: Float32Array): number {
 }
 
 console.log(`${objectIds.length} descriptors × ${dims} (${mib(vectors.byteLength)} MiB); baseline RSS ${mib(process.memoryUsage.rss())} MiB`);
-for (const method of ['pca', 'umap', 'tsne'] as ProjectionMethod[]) {
+for (const method of methods) {
   const phases = new Map<string, number>();
   const started = performance.now();
   const cpu = process.cpuUsage();

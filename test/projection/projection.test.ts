@@ -8,7 +8,7 @@ const METHODS: ProjectionMethod[] = ['pca', 'tsne', 'umap'];
 /** 5 well-separated Gaussian clusters of 80 photos. */
 const clusters = clusteredCatalogue(5, 80, DIMS, 3, 0.8);
 const n = clusters.objectIds.length;
-const maps = new Map(METHODS.map((method) => [method, computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method })]));
+const maps = new Map(await Promise.all(METHODS.map(async (method) => [method, await computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method })] as const)));
 
 /** Share of each point's k nearest 2-D neighbours that carry its label. */
 function neighbourPurity(points: Float32Array, labels: Int32Array, k = 10): number {
@@ -60,24 +60,24 @@ describe.each(METHODS)('%s', (method) => {
 });
 
 describe.each(['tsne', 'umap'] as const)('%s with a seed', (method) => {
-  it('is reproducible with the same seed and differs with another', () => {
-    const again = computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method });
+  it('is reproducible with the same seed and differs with another', async () => {
+    const again = await computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method });
     expect(again.points).toEqual(maps.get(method)!.points);
-    const other = computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method, seed: 7 });
+    const other = await computeProjection(clusters.vectors, DIMS, { ...DEFAULT_PARAMETERS, method, seed: 7 });
     expect(other.points).not.toEqual(maps.get(method)!.points);
   });
 });
 
 describe('input checks', () => {
-  it('refuses fewer than three descriptors, and queries of another size, with a hint', () => {
-    expect(() => computeProjection(new Float32Array(2 * DIMS), DIMS, { ...DEFAULT_PARAMETERS, method: 'umap' }))
-      .toThrow(expect.objectContaining({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/embed/) }));
+  it('refuses fewer than three descriptors, and queries of another size, with a hint', async () => {
+    await expect(computeProjection(new Float32Array(2 * DIMS), DIMS, { ...DEFAULT_PARAMETERS, method: 'umap' }))
+      .rejects.toMatchObject({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/embed/) });
     expect(() => placeQueries(maps.get('pca')!, new Float32Array(DIMS + 1))).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
   });
 
-  it('maps tiny sets by clamping the neighbourhood to what exists', () => {
+  it('maps tiny sets by clamping the neighbourhood to what exists', async () => {
     const few = clusters.vectors.subarray(0, 6 * DIMS);
-    for (const method of METHODS) expect(computeProjection(few, DIMS, { ...DEFAULT_PARAMETERS, method }).points.every(Number.isFinite)).toBe(true);
+    for (const method of METHODS) expect((await computeProjection(few, DIMS, { ...DEFAULT_PARAMETERS, method })).points.every(Number.isFinite)).toBe(true);
   });
 });
 

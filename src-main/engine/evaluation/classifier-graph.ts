@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../models/onnx/builder';
+import { withSession } from '../search/products';
 
 /**
  * The instance classifier's dense work as ONNX graphs on onnxruntime's CPU kernels: forward
@@ -96,7 +97,6 @@ function adamNodes(g: OnnxGraphBuilder, param: string, dims: number[], grad: str
   for (const name of [`${param}_next`, mNext, vNext]) g.output(name, dims);
 }
 
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], logSeverityLevel: 3 };
 
 function weightFeeds(layers: readonly LayerShape[], params: readonly LayerParams[]): Record<string, ort.Tensor> {
   return Object.fromEntries(params.flatMap((p, i) => [
@@ -110,8 +110,7 @@ const FORWARD_CHUNK = 5000;
 
 /** Logits of every row (rows × last layer's width), in chunks. */
 export async function classifierLogits(layers: readonly LayerShape[], params: readonly LayerParams[], x: Float32Array): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(forwardGraph(layers), SESSION_OPTIONS);
-  try {
+  return withSession(forwardGraph(layers), async (session) => {
     const dims = layers[0]!.inDims;
     const classes = layers.at(-1)!.outDims;
     const n = x.length / dims;
@@ -123,9 +122,7 @@ export async function classifierLogits(layers: readonly LayerShape[], params: re
       out.set(result.logits!.data as Float32Array, start * classes);
     }
     return out;
-  } finally {
-    await session.release();
-  }
+  });
 }
 
 export interface StepInput {
@@ -152,7 +149,7 @@ export class ClassifierTrainer {
   }
 
   static async create(layers: (LayerShape & LayerParams)[], adam: AdamSettings): Promise<ClassifierTrainer> {
-    return new ClassifierTrainer(await ort.InferenceSession.create(stepGraph(layers, adam), SESSION_OPTIONS), layers, layers);
+    return new ClassifierTrainer(await ort.InferenceSession.create(stepGraph(layers, adam), { executionProviders: ['cpu'], logSeverityLevel: 3 }), layers, layers);
   }
 
   /** One AdamW step on a mini-batch; returns the batch's weighted mean loss. */

@@ -3,7 +3,7 @@ import { mulberry32 } from '../random';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { normaliseRows } from '../search/vectors';
 import { chordDistance, neighbourGraph, queryNeighbours, rowIndex } from './neighbours';
-import { fitPca, projectRows, type PcaModel } from './pca';
+import { fitPca, projectAllRows, projectRows, type PcaModel } from './pca';
 import { tsne } from './tsne';
 import { umap, umapEpochs } from './umap';
 
@@ -48,34 +48,32 @@ const REPORT_EVERY = 10;
 /** A query's position is the inverse-square-distance mean of this many nearest mapped rows. */
 const PLACEMENT_NEIGHBOURS = 10;
 
-/** Maps row-major descriptors (dims values each) to 2-D, on this thread. */
-export function computeProjection(vectors: Float32Array, dims: number, parameters: ProjectionParameters, onProgress?: ProgressListener): Projection {
+/** Maps row-major descriptors (dims values each) to 2-D on this thread, its matrix products on onnxruntime's. */
+export async function computeProjection(vectors: Float32Array, dims: number, parameters: ProjectionParameters, onProgress?: ProgressListener): Promise<Projection> {
   const n = checkedCount(vectors, dims);
   const unit = normaliseRows(vectors.slice(), dims);
   const random = mulberry32(parameters.seed);
   if (parameters.method === 'pca') {
-    const pca = fitPca(unit, dims, 2, random);
+    const pca = await fitPca(unit, dims, 2, random);
     new ProgressMeter(1, onProgress).advance(1, 'reducing');
-    return { points: projectRows(pca, unit), model: { method: 'pca', dims, pca, reduced: new Float32Array(0) } };
+    return { points: await projectAllRows(pca, unit), model: { method: 'pca', dims, pca, reduced: new Float32Array(0) } };
   }
   const steps = parameters.method === 'tsne' ? TSNE_ITERATIONS : umapEpochs(n);
   const meter = new ProgressMeter(steps, onProgress);
   meter.advance(0, 'reducing');
-  const pca = fitPca(unit, dims, Math.min(REDUCED_DIMS, dims), random);
-  const reduced = normaliseRows(projectRows(pca, unit), pca.components);
+  const pca = await fitPca(unit, dims, Math.min(REDUCED_DIMS, dims), random);
+  const reduced = normaliseRows(await projectAllRows(pca, unit), pca.components);
   meter.advance(0, 'neighbours');
-  const index = rowIndex(reduced, pca.components);
   const advance = () => meter.advance(REPORT_EVERY, 'optimising');
   const model: ProjectionModel = { method: parameters.method, dims, pca, reduced };
   if (parameters.method === 'tsne') {
     const perplexity = Math.min(parameters.perplexity, (n - 1) / 3);
-    const graph = neighbourGraph(index, Math.min(n - 1, Math.floor(3 * perplexity)));
+    const graph = await neighbourGraph(reduced, pca.components, Math.min(n - 1, Math.floor(3 * perplexity)));
     return { points: tsne(graph, n, { perplexity, iterations: steps, random, onIterations: advance, reportEvery: REPORT_EVERY }), model };
   }
   // umap-js wants more points than its neighbourhood, which counts the point itself.
-  const graph = neighbourGraph(index, Math.min(n - 2, Math.max(1, parameters.neighbours - 1)));
-  const rows = Array.from({ length: n }, (_, i) => Array.from(reduced.subarray(i * pca.components, (i + 1) * pca.components)));
-  return { points: umap(graph, rows, { random, minDist: parameters.minDist, epochs: steps, onEpochs: advance, reportEvery: REPORT_EVERY }), model };
+  const graph = await neighbourGraph(reduced, pca.components, Math.min(n - 2, Math.max(1, parameters.neighbours - 1)));
+  return { points: umap(graph, { random, minDist: parameters.minDist, epochs: steps, onEpochs: advance, reportEvery: REPORT_EVERY }), model };
 }
 
 function checkedCount(vectors: Float32Array, dims: number): number {

@@ -21,9 +21,9 @@ export type ProjectionReply =
   | { kind: 'failed'; error: ErrorData };
 
 const port = parentPort!;
-port.once('message', ({ vectors, dims, parameters }: ProjectionRequest) => {
+port.once('message', async ({ vectors, dims, parameters }: ProjectionRequest) => {
   try {
-    const { points, model } = computeProjection(vectors, dims, parameters, (progress) => port.postMessage({ kind: 'progress', progress } satisfies ProjectionReply));
+    const { points, model } = await computeProjection(vectors, dims, parameters, (progress) => port.postMessage({ kind: 'progress', progress } satisfies ProjectionReply));
     port.postMessage({ kind: 'done', points, model } satisfies ProjectionReply, [points.buffer, model.reduced.buffer] as ArrayBuffer[]);
   } catch (e) {
     const error: ErrorData = isUserError(e) ? e.toData() : { code: 'INTERNAL', what: (e as Error).message, hint: '' };

@@ -1,7 +1,7 @@
 import { UserError } from '../errors';
 import { symmetricEigen } from './eigen';
 import { copyOut } from './index';
-import { projectRows } from './project-rows';
+import { timesTransposed } from './products';
 import { normaliseInPlace, normaliseRows } from './vectors';
 
 /**
@@ -89,7 +89,7 @@ export class Postprocessor {
     const { inDims, outDims } = this;
     const centred = normaliseRows(rows.slice(), inDims);
     for (let i = 0; i < centred.length; i++) centred[i] = centred[i]! - this.mean[i % inDims]!;
-    return normaliseRows(await projectRows(centred, inDims, this.projection, outDims), outDims);
+    return normaliseRows(await timesTransposed(centred, this.projection, inDims), outDims);
   }
 
   serialise(): Buffer {

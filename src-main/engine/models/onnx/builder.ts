@@ -26,21 +26,26 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  output(name: string, dims: (number | string)[]): void {
-    this.outputs.push(valueInfo(name, dims));
+  output(name: string, dims: (number | string)[], type: 'float' | 'int64' = 'float'): void {
+    this.outputs.push(valueInfo(name, dims, type));
   }
 
   /** Adds a node and returns the name of its (single) output. */
   node(opType: string, inputs: string[], attributes: Record<string, Attr> = {}, output?: string): string {
     const out = output ?? `${opType.toLowerCase()}_${this.counter++}`;
+    this.nodeWithOutputs(opType, inputs, [out], attributes);
+    return out;
+  }
+
+  /** Adds a node with several named outputs (TopK: values and indices). */
+  nodeWithOutputs(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attr> = {}): void {
     this.nodes.push(onnx.NodeProto.create({
       opType,
-      name: out,
+      name: outputs[0],
       input: inputs,
-      output: [out],
+      output: outputs,
       attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
     }));
-    return out;
   }
 
   float(name: string, values: Float32Array | number[], dims: number[]): string {
@@ -101,12 +106,12 @@ export class OnnxGraphBuilder {
   }
 }
 
-function valueInfo(name: string, dims: (number | string)[]) {
+function valueInfo(name: string, dims: (number | string)[], type: 'float' | 'int64' = 'float') {
   return onnx.ValueInfoProto.create({
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType: type === 'float' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.INT64,
         shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
