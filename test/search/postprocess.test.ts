@@ -25,11 +25,11 @@ describe('symmetricEigen (tred2 + tql2)', () => {
 describe('Postprocessor', () => {
   const dims = 24;
 
-  it('whitening gives (near) identity covariance on the data it was fitted on', () => {
+  it('whitening gives (near) identity covariance on the data it was fitted on', async () => {
     // Strongly anisotropic data: variance spans four orders of magnitude across directions.
     const g = gaussian(rng(11));
     const rows = Float32Array.from({ length: 4000 * dims }, (_, i) => g() * 10 ** ((i % dims) / 6));
-    const post = Postprocessor.fit(rows, dims, { shrinkage: 0 });
+    const post = await Postprocessor.fit(rows, dims, { shrinkage: 0 });
     const white = post.applyBatch(rows, false);
     const cov = new Float64Array(dims * dims);
     for (let r = 0; r < 4000; r++) for (let i = 0; i < dims; i++) for (let j = 0; j < dims; j++) cov[i * dims + j]! += (white[r * dims + i]! * white[r * dims + j]!) / 3999;
@@ -38,12 +38,12 @@ describe('Postprocessor', () => {
     }
   });
 
-  it('with fewer photos than dimensions (the Gram route) still whitens the directions the photos span', () => {
+  it('with fewer photos than dimensions (the Gram route) still whitens the directions the photos span', async () => {
     const n = 40;
     const wide = 100;
     const g = gaussian(rng(5));
     const rows = Float32Array.from({ length: n * wide }, (_, i) => g() * (1 + (i % wide) / 10) + (i % wide === 0 ? 3 : 0));
-    const post = Postprocessor.fit(rows, wide, { shrinkage: 0 });
+    const post = await Postprocessor.fit(rows, wide, { shrinkage: 0 });
     expect(post.outDims).toBe(n - 1);
     const white = post.applyBatch(rows, false);
     const k = post.outDims;
@@ -59,7 +59,7 @@ describe('Postprocessor', () => {
   it('projects many rows on onnxruntime exactly as row by row', async () => {
     const g = gaussian(rng(9));
     const rows = Float32Array.from({ length: 300 * dims }, () => g());
-    const post = Postprocessor.fit(rows, dims, { components: 10 });
+    const post = await Postprocessor.fit(rows, dims, { components: 10 });
     const one = post.applyBatch(rows);
     const many = await post.applyMany(rows);
     expect(many.length).toBe(300 * 10);
@@ -68,7 +68,7 @@ describe('Postprocessor', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
-  it('whitening undoes a shared offset and strong nuisance directions that make unrelated objects look alike', () => {
+  it('whitening undoes a shared offset and strong nuisance directions that make unrelated objects look alike', async () => {
     const d = 64;
     const offset = Float32Array.from({ length: d }, () => 0.7);
     const catalogue = withNuisance(clusteredCatalogue(300, 4, d, 21, 0.6, offset), 31);
@@ -78,14 +78,14 @@ describe('Postprocessor', () => {
     const b = catalogue.vectors.subarray(299 * 4 * d, 299 * 4 * d + d);
     expect(dot(a, 0, b, 0, d) / Math.sqrt(dot(a, 0, a, 0, d) * dot(b, 0, b, 0, d))).toBeGreaterThan(0.7);
     const raw = nnAccuracy(catalogue.vectors, catalogue.objectIds, queryRows, d);
-    const post = Postprocessor.fit(catalogue.vectors, d, { mode: 'whiten' });
+    const post = await Postprocessor.fit(catalogue.vectors, d, { mode: 'whiten' });
     const whitened = nnAccuracy(post.applyBatch(catalogue.vectors), catalogue.objectIds, post.applyBatch(queryRows), post.outDims);
     expect(whitened).toBeGreaterThan(raw + 0.2);
   });
 
-  it('round-trips through its serialised bytes', () => {
+  it('round-trips through its serialised bytes', async () => {
     const rows = randomMatrix(200, dims, 12);
-    const post = Postprocessor.fit(rows, dims, { components: 10 });
+    const post = await Postprocessor.fit(rows, dims, { components: 10 });
     const copy = Postprocessor.deserialise(post.serialise());
     expect([copy.inDims, copy.outDims, copy.fittedOn, copy.mode]).toEqual([dims, 10, 200, 'whiten']);
     expect(copy.apply(rows.subarray(0, dims))).toEqual(post.apply(rows.subarray(0, dims)));

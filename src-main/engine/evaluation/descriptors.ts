@@ -52,15 +52,15 @@ export function rawDescriptors(set: EvalSet, models: readonly string[], variant:
  * The compared vectors of every photo: raw, or post-processed with what was learned from the
  * catalogue rows (plus prototypes) or from the query rows, without their labels.
  */
-export function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
-  rows: { catalogue: readonly number[]; queries: readonly number[] }): { vectors: Float32Array; dims: number } {
+export async function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
+  rows: { catalogue: readonly number[]; queries: readonly number[] }): Promise<{ vectors: Float32Array; dims: number }> {
   const raw = rawDescriptors(set, models, variant);
   if (variant.postprocess === 'none') return raw;
   const fitRows = variant.fitOn === 'queries' ? rows.queries : rows.catalogue;
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
   if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(set, raw, fitRows, training);
-  const fitted = Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
-  return { vectors: fitted.applyBatch(raw.vectors), dims: fitted.outDims };
+  const fitted = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
+  return { vectors: await fitted.applyMany(raw.vectors), dims: fitted.outDims };
 }
 
 /** Appends each object's mean descriptor to its photos' rows. */

@@ -156,7 +156,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
-    const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
+    const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
     for (const kind of options.classifiers) {
       await checkpoint(options.signal);
       const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
@@ -186,7 +186,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   const results: OpenSetResult[] = [];
   for (const models of options.models) {
     await checkpoint(options.signal);
-    const { vectors, dims } = comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
+    const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
     const index = new FlatIndex(dims);
     index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
     const calibration = calibrate(index);

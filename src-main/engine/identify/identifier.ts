@@ -146,13 +146,13 @@ export class Identifier {
       throw new UserError('CATALOGUE_NOT_EMBEDDED', `The catalogue ${this.catalogue.path} has no embedded photos for ${this.recipe.parts.map((p) => p.model).join(' + ')}.`,
         'Import photos and run `artefact-lens embed` first.');
     }
-    const centring = Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
+    const centring = await Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
     const centred = indexOf(rows, centring.applyBatch(rows.vectors), rows.dims);
     this.verification = { index: centred, centring, calibration: this.fittedCalibration(key, centred) };
     const postprocess = effectivePostprocess(this.recipe.postprocess, rows.objectIds);
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
-    const postprocessor = postprocess === 'whiten' ? this.fittedWhitening(key, rows)
-      : domain ? Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' })
+    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows)
+      : domain ? await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' })
         : postprocess === 'centre' ? centring : undefined;
     const index = postprocessor === centring ? centred
       : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
@@ -180,10 +180,10 @@ export class Identifier {
     return classifier;
   }
 
-  private fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Postprocessor {
+  private async fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Promise<Postprocessor> {
     const stored = this.catalogue.getArtifact(`whitening:${key}`);
     if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
-    const fitted = Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten', components: WHITENED_COMPONENTS });
+    const fitted = await Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten', components: WHITENED_COMPONENTS });
     this.catalogue.putArtifact(`whitening:${key}`, { blob: fitted.serialise() });
     return fitted;
   }
