@@ -40,3 +40,8 @@ export function poisson(lambda: number, random: () => number): number {
   }
   return k;
 }
+
+/** Box–Muller: a standard normal deviate from the seeded stream. */
+export function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}

@@ -1,4 +1,4 @@
-import { gaussian } from './pca';
+import { gaussian } from '../random';
 import { chordDistance, type Neighbours } from './neighbours';
 import { QuadTree } from './quadtree';
 

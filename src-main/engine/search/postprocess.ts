@@ -1,6 +1,8 @@
 import { UserError } from '../errors';
+import { mulberry32 } from '../random';
 import { symmetricEigen } from './eigen';
 import { copyOut } from './index';
+import { leadingAxes } from './principal-axes';
 import { timesTransposed, transposedTimes } from './products';
 import { normaliseInPlace, normaliseRows } from './vectors';
 
@@ -55,8 +57,8 @@ export class Postprocessor {
     const shrinkage = options.shrinkage ?? 0.1;
     if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
     const outDims = Math.min(options.components ?? dims, dims, x.length / dims - 1);
-    const { values, vectors } = await principalAxes(x, mean, dims, outDims);
-    return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(values, vectors, dims, outDims, shrinkage));
+    const { values, vectors, meanLambda } = await principalAxes(x, mean, dims, outDims);
+    return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(values, vectors, dims, outDims, shrinkage, meanLambda));
   }
 
   /** Post-processes one descriptor into a new, L2-normalised vector of outDims values. */
@@ -124,11 +126,7 @@ export class Postprocessor {
   }
 }
 
-/**
- * Covariance costs rows x dims^2: past this many rows, an even sample estimates the leading
- * directions as well. A 2560-d fit on 8,000 rows then takes ~2.5 min on 2 cores, nearly all of
- * it the dense eigen-decomposition in plain JS (275 s before its products moved to onnxruntime).
- */
+/** Past this many rows, an even sample estimates the leading directions as well, for less. */
 const MAX_FIT_ROWS = 8000;
 
 /** A copy of at most `max` rows, evenly spaced (deterministic). */
@@ -151,20 +149,38 @@ function columnMean(x: Float32Array, dims: number): Float32Array {
 }
 
 /**
- * Eigenvalues (largest first) and unit eigenvectors (rows) of the rows' covariance.
- * With fewer rows than dimensions (most catalogues against 2560-d joined descriptors) the
- * n × n Gram matrix has the same non-zero eigenvalues, and X^T u / sqrt((n-1) lambda) are the
+ * Past this order, only the leading axes are found (principal-axes.ts): the full decomposition
+ * of a 2560-d covariance took ~2.5 min in plain JS (8,000 rows, 145 s), the leading 512 axes
+ * seconds. Smaller fits (the evaluation's folds, small catalogues) stay exact.
+ */
+const EXACT_UP_TO = 1500;
+const LEADING = { oversample: 128, iterations: 6 };
+
+/**
+ * The leading `keep` eigenvalues (largest first) and unit eigenvectors (rows) of the rows'
+ * covariance, and the mean of its positive eigenvalues (the shrinkage's scale). With fewer
+ * rows than dimensions (most catalogues against 2560-d joined descriptors) the n × n Gram
+ * matrix has the same non-zero eigenvalues, and X^T u / sqrt((n-1) lambda) are the
  * covariance's eigenvectors: a d^3 decomposition becomes an n^3 one.
  */
-async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, keep: number): Promise<{ values: Float64Array; vectors: Float64Array }> {
+async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, keep: number): Promise<{ values: Float64Array; vectors: Float64Array; meanLambda: number }> {
   const rows = x.length / dims;
   const centred = Float32Array.from(x, (v, i) => v - mean[i % dims]!);
-  const scaled = (m: Float32Array) => Float64Array.from(m, (v) => v / (rows - 1));
-  // The products run on onnxruntime: at 8,000 × 2560 the covariance took ~30 s in plain JS.
-  if (rows >= dims) {
-    const eigen = symmetricEigen(scaled(await transposedTimes(centred, dims, centred, dims)), dims);
-    return { values: eigen.values, vectors: eigen.vectors };
+  const rank = Math.min(rows - 1, dims);
+  if (rank > EXACT_UP_TO && 3 * keep <= rank) {
+    const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), LEADING);
+    let total = 0;
+    for (const v of centred) total += v * v;
+    return { values: variances, vectors: Float64Array.from(axes), meanLambda: total / (rows - 1) / rank };
   }
+  const exact = await exactAxes(centred, rows, dims, keep);
+  const positive = exact.values.filter((v) => v > 0);
+  return { ...exact, meanLambda: positive.reduce((a, b) => a + b, 0) / Math.max(positive.length, 1) };
+}
+
+async function exactAxes(centred: Float32Array, rows: number, dims: number, keep: number): Promise<{ values: Float64Array; vectors: Float64Array }> {
+  const scaled = (m: Float32Array) => Float64Array.from(m, (v) => v / (rows - 1));
+  if (rows >= dims) return symmetricEigen(scaled(await transposedTimes(centred, dims, centred, dims)), dims);
   const eigen = symmetricEigen(scaled(await timesTransposed(centred, centred, dims)), rows);
   // Covariance eigenvector c = X^T u_c / sqrt((n-1) lambda_c): one product with the first `keep` u's, scaled.
   const u = new Float32Array(rows * keep);
@@ -177,9 +193,7 @@ async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, 
   return { values: eigen.values, vectors: Float64Array.from(await transposedTimes(u, keep, centred, dims)) };
 }
 
-function whiteningProjection(values: Float64Array, vectors: Float64Array, dims: number, outDims: number, shrinkage: number): Float32Array {
-  const positive = values.filter((v) => v > 0);
-  const meanLambda = positive.reduce((a, b) => a + b, 0) / Math.max(positive.length, 1);
+function whiteningProjection(values: Float64Array, vectors: Float64Array, dims: number, outDims: number, shrinkage: number, meanLambda: number): Float32Array {
   const projection = new Float32Array(outDims * dims);
   for (let c = 0; c < outDims; c++) {
     const inv = 1 / Math.sqrt(Math.max(values[c]!, 0) + shrinkage * meanLambda);

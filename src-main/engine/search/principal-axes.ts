@@ -1,0 +1,70 @@
+import { gaussian } from '../random';
+import { symmetricEigen } from './eigen';
+import { timesTransposed, transposedTimes } from './products';
+
+/**
+ * Leading principal axes of centred rows by block power iteration with a Rayleigh–Ritz step
+ * (as in randomised SVD, Halko, Martinsson & Tropp 2011): a few products with the rows, on
+ * onnxruntime, never the dims × dims covariance nor its full decomposition. The catalogue map
+ * takes 50 axes of 768-d rows; whitening 512 of 2560-d rows, where the full decomposition in
+ * plain JS took minutes.
+ */
+export interface LeadingAxes {
+  /** components × dims, unit rows, largest variance first. */
+  axes: Float32Array;
+  /** Variance along each axis (divisor rows − 1). */
+  variances: Float64Array;
+}
+
+export interface IterationSettings {
+  /** Extra directions carried along: the k-th axis converges like (λ_{k+oversample} / λ_k)^(2·iterations+1). */
+  oversample: number;
+  iterations: number;
+}
+
+export async function leadingAxes(centred: Float32Array, dims: number, components: number, random: () => number, settings: IterationSettings): Promise<LeadingAxes> {
+  const width = Math.min(components + settings.oversample, dims, centred.length / dims);
+  let basis = orthonormalRows(Float32Array.from({ length: width * dims }, () => gaussian(random)), width, dims);
+  for (let i = 0; i < settings.iterations; i++) basis = orthonormalRows(await covarianceTimes(centred, dims, basis, width), width, dims);
+  return rayleighRitz(centred, dims, basis, width, components);
+}
+
+/** (Xᵀ X) Bᵀ for the centred sample X, as rows: (X Bᵀ)ᵀ X. */
+async function covarianceTimes(sample: Float32Array, dims: number, basis: Float32Array, width: number): Promise<Float32Array> {
+  return transposedTimes(await timesTransposed(sample, basis, dims), width, sample, dims);
+}
+
+/** Rotates the converged basis onto the covariance's eigenvectors within it; keeps the leading ones and their variances. */
+async function rayleighRitz(sample: Float32Array, dims: number, basis: Float32Array, width: number, components: number): Promise<LeadingAxes> {
+  const coords = await timesTransposed(sample, basis, dims);
+  const eigen = symmetricEigen(Float64Array.from(await transposedTimes(coords, width, coords, width)), width);
+  const kept = Math.min(components, width);
+  const rotation = Float32Array.from(eigen.vectors.subarray(0, kept * width));
+  const rows = sample.length / dims;
+  return { axes: await transposedTimes(transpose(rotation, kept, width), kept, basis, dims), variances: eigen.values.slice(0, kept).map((v) => v / Math.max(rows - 1, 1)) };
+}
+
+function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  return out;
+}
+
+/** Modified Gram–Schmidt on the rows, in place; a row that is already spanned becomes zero. */
+function orthonormalRows(m: Float32Array, count: number, dims: number): Float32Array {
+  for (let a = 0; a < count; a++) {
+    const ra = a * dims;
+    for (let b = 0; b < a; b++) {
+      const rb = b * dims;
+      let s = 0;
+      for (let j = 0; j < dims; j++) s += m[ra + j]! * m[rb + j]!;
+      for (let j = 0; j < dims; j++) m[ra + j]! -= s * m[rb + j]!;
+    }
+    let norm = 0;
+    for (let j = 0; j < dims; j++) norm += m[ra + j]! ** 2;
+    const inv = norm > 1e-20 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < dims; j++) m[ra + j]! *= inv;
+  }
+  return m;
+}
+
