@@ -184,9 +184,13 @@ async function exactAxes(centred: Float32Array, rows: number, dims: number, keep
   const eigen = symmetricEigen(scaled(await timesTransposed(centred, centred, dims)), rows);
   // Covariance eigenvector c = X^T u_c / sqrt((n-1) lambda_c): one product with the first `keep` u's, scaled.
   const u = new Float32Array(rows * keep);
+  // Null directions stay zero and get no weight. The Gram matrix is summed in float32, so
+  // "null" is below a millionth of the largest eigenvalue: dividing by the root of such a
+  // rounding residue would blow noise up into a direction of huge weight.
+  const floor = 1e-6 * eigen.values[0]!;
   for (let c = 0; c < keep; c++) {
     const lambda = eigen.values[c]!;
-    if (!(lambda > 0)) continue; // null directions stay zero and get no weight
+    if (!(lambda > floor)) continue;
     const scale = 1 / Math.sqrt((rows - 1) * lambda);
     for (let r = 0; r < rows; r++) u[r * keep + c] = eigen.vectors[c * rows + r]! * scale;
   }
