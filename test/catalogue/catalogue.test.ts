@@ -200,6 +200,11 @@ describe('catalogue state, fitted artifacts and the identification log', () => {
     expect(cat.getArtifact('whitening', 'm')).toMatchObject({ json: { k: 2 }, stale: false });
     expect([...cat.getArtifact('whitening', 'm')!.blob!]).toEqual([1, 2, 3]);
     expect(cat.getArtifact('whitening')).toBeUndefined();
+    const { blob, ...facts } = cat.getArtifact('whitening', 'm')!;
+    expect(cat.getArtifactSummary('whitening', 'm')).toEqual({ ...facts, hasBlob: true });
+    cat.putArtifact('threshold', { json: { t: 0.5 } });
+    expect(cat.getArtifactSummary('threshold')).toMatchObject({ json: { t: 0.5 }, hasBlob: false });
+    expect(blob).not.toBeNull();
     const [{ photoId }] = cat.photosMissingEmbedding('m', 'plain', 1);
     cat.writeEmbeddings('m', 'plain', [{ photoId, vector: new Float32Array(2) }]);
     expect(cat.getArtifact('whitening', 'm')?.stale).toBe(true);

@@ -291,10 +291,18 @@ export class Catalogue {
 
   getArtifact(key: string, modelId = ''): Artifact | undefined {
     const row = this.sql.artifact.get(key, modelId) as Row | undefined;
-    if (!row) return undefined;
+    return row && { ...this.artifactFacts(row), blob: row.blob as Buffer | null };
+  }
+
+  /** An artifact's facts without its blob (a classifier's weights are megabytes): for status lines. */
+  getArtifactSummary(key: string, modelId = ''): (Omit<Artifact, 'blob'> & { hasBlob: boolean }) | undefined {
+    const row = this.sql.artifactSummary.get(key, modelId) as Row | undefined;
+    return row && { ...this.artifactFacts(row), hasBlob: row.has_blob === 1 };
+  }
+
+  private artifactFacts(row: Row): Omit<Artifact, 'blob'> {
     return {
       json: row.json === null ? undefined : JSON.parse(row.json as string),
-      blob: row.blob as Buffer | null,
       catalogueState: row.catalogue_state as number,
       stale: row.catalogue_state !== this.state(),
       updatedAt: row.updated_at as string,

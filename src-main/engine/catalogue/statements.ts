@@ -49,6 +49,7 @@ export function prepareStatements(db: Database.Database) {
     putArtifact: s(`INSERT OR REPLACE INTO artifacts (key, model_id, json, blob, catalogue_state)
       VALUES (@key, @modelId, @json, @blob, (SELECT counter FROM catalogue_state WHERE id = 1))`),
     artifact: s(`SELECT json, blob, catalogue_state, updated_at FROM artifacts WHERE key = ? AND model_id = ?`),
+    artifactSummary: s(`SELECT json, blob IS NOT NULL AS has_blob, catalogue_state, updated_at FROM artifacts WHERE key = ? AND model_id = ?`),
 
     logIdentification: s(`INSERT INTO identifications (query_hashes, query_paths, model_id, catalogue_state, answer)
       VALUES (@queryHashes, @queryPaths, @modelId, (SELECT counter FROM catalogue_state WHERE id = 1), @answer)`),

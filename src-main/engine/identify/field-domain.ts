@@ -21,17 +21,19 @@ export interface FieldDomain {
   folder: string;
 }
 
+/** What the artifact's json holds beside the descriptors. */
+type Facts = Omit<FieldDomain, 'vectors'>;
+
 export function fieldDomain(catalogue: Catalogue, recipe: DescriptorRecipe): FieldDomain | undefined {
   const stored = catalogue.getArtifact(key(recipe));
-  if (!stored?.blob) return undefined;
-  const { count, folder } = stored.json as { count: number; folder: string };
-  return { vectors: new Float32Array(Uint8Array.from(stored.blob).buffer), count, folder };
+  return stored?.blob ? { ...(stored.json as Facts), vectors: new Float32Array(Uint8Array.from(stored.blob).buffer) } : undefined;
 }
 
+/** The learned domain's photo count and folder, without reading its descriptors; null if none. */
 export function fieldDomainStatus(catalogue: Catalogue, recipe: DescriptorRecipe): { photos: number; folder: string } | null {
-  const stored = catalogue.getArtifact(key(recipe));
-  if (!stored?.json) return null;
-  const { count, folder } = stored.json as { count: number; folder: string };
+  const stored = catalogue.getArtifactSummary(key(recipe));
+  if (!stored?.hasBlob) return null;
+  const { count, folder } = stored.json as Facts;
   return { photos: count, folder };
 }
 

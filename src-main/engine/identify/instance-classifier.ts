@@ -57,8 +57,8 @@ export interface ClassifierStatus {
 
 /** What the catalogue says of its classifier for the recipe, without reading the weights; null if none was trained. */
 export function classifierStatus(catalogue: Catalogue, recipe: DescriptorRecipe): ClassifierStatus | null {
-  const stored = catalogue.getArtifact(classifierKey(recipe));
-  if (!stored?.blob) return null;
+  const stored = catalogue.getArtifactSummary(classifierKey(recipe));
+  if (!stored?.hasBlob) return null;
   const { objects, photos } = stored.json as { objects: number; photos: number };
   return { objects, photos, trainedAt: stored.updatedAt, stale: stored.stale };
 }

@@ -202,15 +202,16 @@ export class Workspace {
   private info(): CatalogueInfo {
     const catalogue = this.openCatalogue();
     const stats = catalogue.stats();
+    const recipe = catalogueRecipe(catalogue);
     return {
       path: catalogue.path,
       name: basename(catalogue.path).replace(/\.(sqlite3?|db)$/i, ''),
       objects: stats.objects,
       photos: stats.photos,
       subcollections: stats.subcollections,
-      embedding: embeddingStatus(catalogueRecipe(catalogue), stats),
-      classifier: classifierStatus(catalogue, catalogueRecipe(catalogue)),
-      fieldDomain: fieldDomainStatus(catalogue, catalogueRecipe(catalogue)),
+      embedding: embeddingStatus(recipe, stats),
+      classifier: classifierStatus(catalogue, recipe),
+      fieldDomain: fieldDomainStatus(catalogue, recipe),
     };
   }
 
@@ -260,6 +261,7 @@ export class Workspace {
 
   /** Training reads the descriptors as identification ranks them and adds the classifier to the catalogue. */
   private async startTraining(hidden: number): Promise<number> {
+    const catalogue = this.openCatalogue();
     this.jobs.assertIdle('train the classifier');
     const identifier = await this.identifierFor();
     return this.jobs.start('train', async (signal, report) => {
@@ -275,8 +277,8 @@ export class Workspace {
           last = p;
         },
       });
-      const status = classifierStatus(this.openCatalogue(), catalogueRecipe(this.openCatalogue()))!;
-      return { objects: classifier.classes, photos: status.photos, epochs: last.epoch, validationTop1: last.valTop1, seconds: (performance.now() - started) / 1000 };
+      const { photos } = classifierStatus(catalogue, catalogueRecipe(catalogue))!;
+      return { objects: classifier.classes, photos, epochs: last.epoch, validationTop1: last.valTop1, seconds: (performance.now() - started) / 1000 };
     }, () => this.announce());
   }
 
