@@ -20,10 +20,10 @@ export interface DescriptorVariant {
 
 export const DEFAULT_VARIANT: DescriptorVariant = { pooling: { default: 'mean' }, flip: false, postprocess: 'none', fitOn: 'catalogue' };
 
-/** Descriptors as identification computes them with `recipe`: its pooling and flip, whitened on the catalogue with prototypes. */
+/** Descriptors as identification computes them with `recipe`: its pooling, flip and post-processing, fitted on the catalogue and its object prototypes (as the identifier fits its whitening). */
 export function recipeVariant(recipe: DescriptorRecipe): DescriptorVariant {
   const pooling = Object.fromEntries(recipe.parts.map((p) => [p.model, p.pooling]));
-  return { pooling: { default: 'mean', ...pooling }, flip: recipe.flip, postprocess: 'whiten', fitOn: 'catalogue+prototypes' };
+  return { pooling: { default: 'mean', ...pooling }, flip: recipe.flip, postprocess: recipe.postprocess, fitOn: 'catalogue+prototypes' };
 }
 
 export function describeVariant(v: DescriptorVariant): string {
