@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../models/onnx/builder';
-import { withSession } from '../search/products';
+import { cpuSession, withSession } from '../search/products';
 
 /**
  * The instance classifier's dense work as ONNX graphs on onnxruntime's CPU kernels: forward
@@ -149,7 +149,7 @@ export class ClassifierTrainer {
   }
 
   static async create(layers: (LayerShape & LayerParams)[], adam: AdamSettings): Promise<ClassifierTrainer> {
-    return new ClassifierTrainer(await ort.InferenceSession.create(stepGraph(layers, adam), { executionProviders: ['cpu'], logSeverityLevel: 3 }), layers, layers);
+    return new ClassifierTrainer(await cpuSession(stepGraph(layers, adam)), layers, layers);
   }
 
   /** One AdamW step on a mini-batch; returns the batch's weighted mean loss. */

@@ -12,9 +12,14 @@ import { OnnxGraphBuilder } from '../models/onnx/builder';
 const CELLS_PER_CALL = 1 << 22;
 const PRODUCER = 'artefact-lens products';
 
+/** A session of one of our own small graphs, on onnxruntime's CPU kernels. */
+export function cpuSession(graph: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(graph, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+}
+
 /** Runs `use` with a session of `graph`, released after: that frees its memory arena (~130 MB of scores at 25k rows) before UMAP. */
 export async function withSession<T>(graph: Uint8Array, use: (session: ort.InferenceSession) => Promise<T>): Promise<T> {
-  const session = await ort.InferenceSession.create(graph, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const session = await cpuSession(graph);
   try {
     return await use(session);
   } finally {
