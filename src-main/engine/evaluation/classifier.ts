@@ -122,19 +122,21 @@ export async function trainInstanceClassifier(train: LabelledRows, val: Labelled
     throw new UserError('INVALID_ARGUMENT', `A classifier needs photos of at least two objects (got ${n} photos of ${classes}).`, 'Add photos of more objects to the catalogue.');
   }
   const random = mulberry32(options.seed ?? 1);
-  const { mean, invStd } = options.standardise === false ? { mean: new Float32Array(dims), invStd: new Float32Array(dims).fill(1) } : columnStats(train.vectors, dims);
+  const standardise = options.standardise !== false;
+  const validating = val !== undefined && val.labels.length > 0;
+  const { mean, invStd } = standardise ? columnStats(train.vectors, dims) : { mean: new Float32Array(dims), invStd: new Float32Array(dims).fill(1) };
   const hidden = options.hidden ?? 0;
   const widths = hidden > 0 ? [hidden, classes] : [classes];
   const model = new InstanceClassifier(objectIds, dims, mean, invStd, widths.map((outDims, i) => initialLayer(i === 0 ? dims : widths[i - 1]!, outDims, random)));
   const x = model.standardise(train.vectors);
-  if (hidden === 0) startFromPrototypes(model.layers[0]!, x, train.labels, options.standardise === false ? 'cosine' : 'euclidean');
+  if (hidden === 0) startFromPrototypes(model.layers[0]!, x, train.labels, standardise ? 'euclidean' : 'cosine');
   const batches = new Batches(model, x, train.labels, hidden > 0 ? options.dropout ?? 0.5 : 0, random);
   const epochs = options.epochs ?? 60;
   const batchSize = options.batchSize ?? defaultBatchSize(n);
   const trainer = await ClassifierTrainer.create(model.layers, { learningRate: options.learningRate ?? 1e-3, weightDecay: options.weightDecay ?? 1e-4 });
   // The starting point is a candidate too: from prototypes it is often good already, and
   // training on a few photos per object must not return something worse on validation.
-  const initial = val && val.labels.length > 0 ? await evaluate(model, val) : null;
+  const initial = validating ? await evaluate(model, val) : null;
   let best = { loss: initial?.loss ?? Infinity, layers: snapshot(model.layers) };
   let sinceBest = 0;
   try {
@@ -146,7 +148,7 @@ export async function trainInstanceClassifier(train: LabelledRows, val: Labelled
         const rows = order.slice(start, start + batchSize);
         lossSum += (await trainer.step(batches.of(rows))) * rows.length;
       }
-      const scored = val && val.labels.length > 0 ? await evaluate(model, val) : null;
+      const scored = validating ? await evaluate(model, val) : null;
       const monitored = scored?.loss ?? lossSum / n;
       if (monitored < best.loss - 1e-6) [best, sinceBest] = [{ loss: monitored, layers: snapshot(model.layers) }, 0];
       else sinceBest++;
