@@ -16,9 +16,17 @@ export interface JobIds {
   next: number;
 }
 
+/** How messages name the jobs that write to the catalogue: as what keeps it busy, and as what cannot start. */
+const WORDING: Partial<Record<JobKind, { busy: string; start: string }>> = {
+  import: { busy: 'an import', start: 'start an import' },
+  embed: { busy: 'embedding photos', start: 'start embedding' },
+  train: { busy: 'training its classifier', start: 'train the classifier' },
+  domain: { busy: 'learning the field domain', start: 'learn the field domain' },
+};
+
 /**
- * One long job at a time of a kind of work (writing to the catalogue: an import or an
- * embedding; or an explanation; or a map): it streams progress events, can be cancelled,
+ * One long job at a time of a kind of work (writing to the catalogue: an import, an
+ * embedding, training the classifier, learning the field domain; or an explanation; or a map): it streams progress events, can be cancelled,
  * and announces how it ended.
  */
 export class JobRunner {
@@ -33,13 +41,13 @@ export class JobRunner {
   /** Refuses what cannot happen while a job writes to the catalogue. */
   assertIdle(doing: string): void {
     if (!this.running) return;
-    const busy = { import: 'an import', embed: 'embedding photos', train: 'training its classifier', domain: 'learning the field domain' }[this.running.kind as string] ?? this.running.kind;
+    const busy = WORDING[this.running.kind]?.busy ?? this.running.kind;
     throw new UserError('CATALOGUE_LOCKED', `The catalogue is busy with ${busy}, so it cannot ${doing} now.`,
       'Wait for it to finish, or cancel it, then try again.');
   }
 
   start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
-    this.assertIdle({ import: 'start an import', embed: 'start embedding', train: 'train the classifier', domain: 'learn the field domain' }[kind as string] ?? `start ${kind}`);
+    this.assertIdle(WORDING[kind]?.start ?? `start ${kind}`);
     const id = this.ids.next++;
     const controller = new AbortController();
     let shown = 0;
