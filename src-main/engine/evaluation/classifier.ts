@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { copyOut } from '../search/index';
+import type { PostprocessMode } from '../search/postprocess';
 import { ClassifierTrainer, classifierLogits, type LayerParams, type LayerShape, type StepInput } from './classifier-graph';
 import { gatherRows, softmaxRows } from './linalg';
 import { mulberry32, shuffled } from '../random';
@@ -32,6 +33,11 @@ export interface ClassifierOptions {
   seed?: number;
   signal?: AbortSignal;
   onProgress?: (p: { epoch: number; epochs: number; loss: number; valLoss: number | null; valTop1: number | null }) => void;
+}
+
+/** The `standardise` option for descriptors post-processed with `postprocess`: whitened ones are standardised already. */
+export function standardiseAfter(postprocess: PostprocessMode | 'none'): boolean {
+  return postprocess !== 'whiten';
 }
 
 /** Descriptors with their class index (0 … classes−1). */

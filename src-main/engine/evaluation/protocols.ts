@@ -2,7 +2,7 @@ import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { calibrate } from '../search/calibrate';
 import { FlatIndex } from '../search/index';
-import type { ClassifierOptions } from './classifier';
+import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, entryName, type DescriptorVariant } from './descriptors';
 import { gatherRows } from './linalg';
@@ -160,7 +160,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     for (const kind of options.classifiers) {
       await checkpoint(options.signal);
       const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
-        { temperature: options.temperature, classifier: { standardise: options.variant.postprocess !== 'whiten', ...options.classifier, seed: fold.seed, signal: options.signal } });
+        { temperature: options.temperature, classifier: { standardise: standardiseAfter(options.variant.postprocess), ...options.classifier, seed: fold.seed, signal: options.signal } });
       record(kind, entryName(models), scored.scores);
       probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
     }

@@ -2,7 +2,7 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { sha256File } from '../catalogue/hash';
 import { UserError } from '../errors';
 import type { PhotoInput } from '../inference/embed';
-import type { ClassifierOptions, InstanceClassifier } from '../evaluation/classifier';
+import { standardiseAfter, type ClassifierOptions, type InstanceClassifier } from '../evaluation/classifier';
 import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
 import { calibrate, decide, type Calibration } from '../search/calibrate';
 import { FlatIndex } from '../search/index';
@@ -175,7 +175,7 @@ export class Identifier {
       objectIds[row] = index.objectIdAt(row);
     }
     const classifier = await trainCatalogueClassifier(this.catalogue, this.recipe, { objectIds, vectors, dims: index.dims },
-      { standardise: this.ranking.postprocess !== 'whiten', ...options });
+      { standardise: standardiseAfter(this.ranking.postprocess), ...options });
     this.classifier = { classifier, stale: false };
     return classifier;
   }
