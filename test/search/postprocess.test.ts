@@ -85,6 +85,23 @@ describe('Postprocessor', () => {
     }
   });
 
+  it('gives no weight to directions the photos do not span, even with object prototypes among the rows', async () => {
+    // 30 unit photos of 10 objects in 200 dimensions, plus each object's normalised mean (as the
+    // identifier fits): 40 rows that span only 30 directions. The Gram matrix is summed in
+    // float32, so the missing ones come out as rounding residues, not as exact zeros.
+    const wide = 200;
+    const g = gaussian(rng(17));
+    const photos = Array.from({ length: 30 }, () => unit(Float32Array.from({ length: wide }, () => g())));
+    const prototypes = Array.from({ length: 10 }, (_, o) => unit(photos.slice(3 * o, 3 * o + 3).reduce((m, p) => m.map((v, j) => v + p[j]!), new Float32Array(wide))));
+    const rows = Float32Array.from([...photos, ...prototypes].flatMap((v) => [...v]));
+    const post = await Postprocessor.fit(rows, wide);
+    expect(post.outDims).toBe(39);
+    const white = post.applyBatch(rows, false);
+    const largest = Array.from({ length: post.outDims }, (_, c) => Math.max(...Array.from({ length: 40 }, (_, r) => Math.abs(white[r * post.outDims + c]!))));
+    // The centred rows span 30 directions; the other nine must stay empty, not carry amplified rounding noise.
+    expect(largest.filter((v) => v > 1e-3 * Math.max(...largest))).toHaveLength(30);
+  });
+
   it('projects many rows on onnxruntime exactly as row by row', async () => {
     const g = gaussian(rng(9));
     const rows = Float32Array.from({ length: 300 * dims }, () => g());
@@ -121,6 +138,11 @@ describe('Postprocessor', () => {
     expect(() => Postprocessor.deserialise(post.serialise().subarray(8))).toThrow(expect.objectContaining({ code: 'CATALOGUE_INVALID' }));
   });
 });
+
+function unit(v: Float32Array): Float32Array {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
 
 /** Adds large random variation along three fixed directions (like lighting changes) to every row. */
 function withNuisance<T extends { vectors: Float32Array }>(c: T, seed: number): T {
