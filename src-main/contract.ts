@@ -9,6 +9,7 @@ import { UserError, type UserErrorCode } from './engine/errors';
 import type { DescriptorVariant } from './engine/evaluation/descriptors';
 import type { ProtocolName } from './engine/evaluation/protocols';
 import type { ClassifierStatus } from './engine/identify/instance-classifier';
+import { DEFAULT_RECIPE, RECIPE_FIT_ON } from './engine/identify/recipe';
 import type { EvaluationReport } from './engine/evaluation/report';
 import type { ClassifierKind } from './engine/evaluation/scoring';
 import type { MatchExplanation } from './engine/explain/explain-match';
@@ -175,6 +176,9 @@ export interface DescriptorChoice {
   postprocess: DescriptorVariant['postprocess'];
   fitOn: DescriptorVariant['fitOn'];
 }
+
+/** What identification does: the recipe's pooling, flip and post-processing, learnt as it learns them. */
+export const RECIPE_DESCRIPTORS: DescriptorChoice = { pooling: 'recipe', flip: DEFAULT_RECIPE.flip, postprocess: DEFAULT_RECIPE.postprocess, fitOn: RECIPE_FIT_ON };
 
 /**
  * An evaluation's results, averaged over the seeds (the per-seed figures are in the JSON export).

@@ -21,9 +21,6 @@ export interface EvaluationForm {
   descriptors: DescriptorChoice;
 }
 
-/** What identification does: the recipe's pooling, flip, whitening fitted on the catalogue and its object averages. */
-export const RECIPE_DESCRIPTORS: DescriptorChoice = { pooling: 'recipe', flip: true, postprocess: 'whiten', fitOn: 'catalogue+prototypes' };
-
 export const THRESHOLDS = [3, 4, 5, 6] as const;
 
 /** Whole numbers from "1,2" or "1-10" (mixed as wished); null if the text is not such a list. */

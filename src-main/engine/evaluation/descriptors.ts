@@ -1,4 +1,4 @@
-import type { DescriptorPart, DescriptorRecipe } from '../identify/recipe';
+import { RECIPE_FIT_ON, type DescriptorPart, type DescriptorRecipe } from '../identify/recipe';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { normaliseRows } from '../search/vectors';
 import { descriptorsOf, variantKey, type EvalSet } from './dataset';
@@ -23,7 +23,7 @@ export const DEFAULT_VARIANT: DescriptorVariant = { pooling: { default: 'mean' }
 /** Descriptors as identification computes them with `recipe`: its pooling, flip and post-processing, fitted on the catalogue and its object prototypes (as the identifier fits its whitening). */
 export function recipeVariant(recipe: DescriptorRecipe): DescriptorVariant {
   const pooling = Object.fromEntries(recipe.parts.map((p) => [p.model, p.pooling]));
-  return { pooling: { default: 'mean', ...pooling }, flip: recipe.flip, postprocess: recipe.postprocess, fitOn: 'catalogue+prototypes' };
+  return { pooling: { default: 'mean', ...pooling }, flip: recipe.flip, postprocess: recipe.postprocess, fitOn: RECIPE_FIT_ON };
 }
 
 export function describeVariant(v: DescriptorVariant): string {

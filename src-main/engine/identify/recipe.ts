@@ -36,6 +36,9 @@ export const DEFAULT_RECIPE: DescriptorRecipe = {
   aggregation: 'prototype',
 };
 
+/** What identification learns its post-processing from: the catalogue's photos and each object's mean. */
+export const RECIPE_FIT_ON = 'catalogue+prototypes';
+
 export const GEM_P = 3;
 
 /** The catalogue stores one descriptor per photo, model and this key. */
