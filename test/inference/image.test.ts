@@ -104,7 +104,7 @@ describe('decoding as the model card says', () => {
     await expect(loadPixels(path, spec(), { crop: { x: 0.8, y: 0, width: 0.5, height: 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
-  it('blurs away the cells of an erase grid and leaves the rest', async () => {
+  it('fills the cells of an erase grid from the blur and their surroundings, and leaves the rest', async () => {
     const path = join(dir, 'erase.png');
     await halves(64, 64).png().toFile(path);
     const px = await loadPixels(path, spec(), { erase: { columns: 2, rows: 2, cells: Uint8Array.from([0, 1, 0, 0]) } });
@@ -113,6 +113,21 @@ describe('decoding as the model card says', () => {
     expect(at(4, 1)[2]).toBeLessThan(230);
     expect(at(6, 6)[2]).toBeGreaterThan(250); // bottom right: still blue
     expect(at(1, 1)[0]).toBeGreaterThan(250); // top left: still red
+  });
+
+  it('erases a lone pixel into its surroundings, so scattered erasing adds no speckle', async () => {
+    // 8-pixel black and white squares: the blur is grey everywhere, but a pixel in the middle of a square is surrounded by its own colour.
+    const size = 64;
+    const raw = Buffer.alloc(size * size * 3);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) raw.fill(((x >> 3) + (y >> 3)) % 2 ? 255 : 0, (y * size + x) * 3, (y * size + x) * 3 + 3);
+    const path = join(dir, 'squares.png');
+    await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
+    const cells = new Uint8Array(size * size);
+    const centres = Array.from({ length: 64 }, (_, k) => ((k >> 3) * 8 + 4) * size + (k % 8) * 8 + 4);
+    for (const p of centres) cells[p] = 1;
+    const square = spec({ width: size, height: size });
+    const [original, erased] = await Promise.all([loadPixels(path, square), loadPixels(path, square, { erase: { columns: size, rows: size, cells } })]);
+    for (const p of centres) expect(Math.abs(erased[p * 3]! - original[p * 3]!)).toBeLessThan(8);
   });
 
   it('lays out tensors in the card\'s layout, colour order and scale', () => {

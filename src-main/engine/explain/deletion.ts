@@ -2,8 +2,9 @@
  * Deletion and insertion tests of a saliency map (Petsiuk et al., RISE, 2018): rank the
  * model input's pixels by the map, then erase the most salient first (deletion: the match
  * score should fall fast) or restore them first onto a fully erased photo (insertion: it
- * should rise fast). Erasing is the engine's EraseGrid at pixel resolution, the blur that
- * occlusion uses too.
+ * should rise fast). Erasing is the engine's EraseGrid at pixel resolution, as occlusion erases:
+ * a blur with the erased pixels imputed from their neighbours, so that erasing scattered
+ * pixels removes their detail without adding speckle (ROAD, Rong et al. 2022).
  */
 
 /**

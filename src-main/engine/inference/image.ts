@@ -16,8 +16,9 @@ export interface CropBox {
 
 /**
  * Cells of a grid laid over the model's input (after crop and flip) whose detail is taken away
- * (replaced by a heavy blur of the photo): how occlusion and deletion tests remove parts of a
- * photo. A blur, unlike a flat grey, adds no sharp edges that the model would respond to.
+ * (filled from a heavy blur of the photo and their surroundings, see relax): how occlusion and
+ * deletion tests remove parts of a photo. Unlike a flat grey, the fill adds no sharp edges that
+ * the model would respond to.
  */
 export interface EraseGrid {
   columns: number;
@@ -130,11 +131,45 @@ export async function loadPixels(path: string, spec: InputSpec, options: LoadOpt
 async function eraseCells(rgb: Buffer, width: number, height: number, grid: EraseGrid): Promise<void> {
   const sigma = Math.max(width, height) / 10;
   const blurred = await sharp(rgb, { raw: { width, height, channels: 3 } }).blur(sigma).raw().toBuffer();
+  const erased: number[] = [];
   for (let y = 0; y < height; y++) {
     const row = Math.min(grid.rows - 1, Math.floor((y * grid.rows) / height)) * grid.columns;
     for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      if (grid.cells[row + Math.min(grid.columns - 1, Math.floor((x * grid.columns) / width))]) blurred.copy(rgb, i, i, i + 3);
+      if (grid.cells[row + Math.min(grid.columns - 1, Math.floor((x * grid.columns) / width))]) erased.push(y * width + x);
+    }
+  }
+  const values = Float32Array.from(rgb);
+  for (const p of erased) for (let c = 0; c < 3; c++) values[p * 3 + c] = blurred[p * 3 + c];
+  relax(values, width, height, erased);
+  for (const p of erased) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.round(values[p * 3 + c]);
+}
+
+/** Gauss-Seidel sweeps of the erased pixels towards their neighbours' weighted mean. */
+const SWEEPS = 32;
+/** Neighbour weights: 1/6 beside, 1/12 diagonal (a discrete Laplacian's). */
+const SIDE = 1 / 6;
+const CORNER = 1 / 12;
+
+/**
+ * Linear imputation (as ROAD, Rong et al. 2022, removes pixels): each erased pixel, starting
+ * from the blur, relaxes towards the weighted mean of its eight neighbours. An erased pixel
+ * among kept ones becomes its surroundings, so scattered erasing leaves no speckle for the
+ * model to react to; a large erased area keeps the blur inside and joins its border smoothly.
+ * Either way what is erased is the detail, not the shape of the mask.
+ */
+function relax(values: Float32Array, width: number, height: number, erased: readonly number[]): void {
+  const stride = width * 3;
+  // Border pixels are left at the blur: they would need their own weights, and hold little.
+  const inner = Int32Array.from(erased.filter((p) => {
+    const x = p % width;
+    return x > 0 && x < width - 1 && p >= width && p < width * (height - 1);
+  }), (p) => p * 3);
+  for (let sweep = 0; sweep < SWEEPS; sweep++) {
+    for (let k = 0; k < inner.length; k++) {
+      for (let i = inner[k], end = i + 3; i < end; i++) {
+        values[i] = SIDE * (values[i - 3] + values[i + 3] + values[i - stride] + values[i + stride])
+          + CORNER * (values[i - stride - 3] + values[i - stride + 3] + values[i + stride - 3] + values[i + stride + 3]);
+      }
     }
   }
 }
