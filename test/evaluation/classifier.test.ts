@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceClassifier, trainInstanceClassifier } from '../../src-main/engine/evaluation/classifier';
-import { fuseWithRetrieval, objectProbabilities } from '../../src-main/engine/identify/instance-classifier';
+import { softmaxRows } from '../../src-main/engine/evaluation/linalg';
+import { fuseProbabilities, fuseWithRetrieval, objectProbabilities } from '../../src-main/engine/identify/instance-classifier';
 import { mulberry32 } from '../../src-main/engine/random';
 
 /** Four classes by the signs of the first two coordinates (XOR-like: no class mean separates them all), plus noise dimensions. */
@@ -59,5 +60,13 @@ describe('fusing the classifier with retrieval', () => {
     expect(fuseWithRetrieval(retrieval, classifier, { weight: 1 }).map((m) => m.objectId)).toEqual([3, 2, 1]);
     const even = fuseWithRetrieval(retrieval, classifier);
     expect(even.reduce((s, m) => s + m.probability, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('gives evaluation the probabilities identification gives, when retrieval lists every object', () => {
+    const all = [...retrieval, { objectId: 3, score: 0.5 }];
+    const identified = new Map(fuseWithRetrieval(all, classifier).map((m) => [m.objectId, m.probability]));
+    const retrievalRow = softmaxRows(Float32Array.from(all, (m) => m.score), 3, 0.05);
+    const evaluated = fuseProbabilities(retrievalRow, Float32Array.from(all, (m) => classifier.get(m.objectId)!));
+    all.forEach((m, j) => expect(evaluated[j]).toBeCloseTo(identified.get(m.objectId)!, 6));
   });
 });

@@ -42,6 +42,13 @@ describe('the paper protocol', () => {
     }
   });
 
+  it('scores prototype and linear fused, as identification answers, only when both are chosen', async () => {
+    const both = await evaluate(set, { ...base, classifiers: ['prototype', 'linear'], minImages: [3], classifier: { epochs: 5 } });
+    expect(both.summary.map((s) => s.classifier)).toEqual(['prototype', 'linear', 'fused']);
+    const alone = await evaluate(set, { ...base, classifiers: ['prototype'], minImages: [3] });
+    expect(alone.summary.map((s) => s.classifier)).toEqual(['prototype']);
+  });
+
   it('stops soon after a cancel sent from elsewhere while it works', async () => {
     const abort = new AbortController();
     let folds = 0;

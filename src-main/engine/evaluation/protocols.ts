@@ -2,6 +2,7 @@ import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { calibrate } from '../search/calibrate';
 import { FlatIndex } from '../search/index';
+import { fuseProbabilities } from '../identify/instance-classifier';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, entryName, type DescriptorVariant } from './descriptors';
@@ -37,11 +38,17 @@ export interface EvaluationOptions {
   onProgress?: ProgressListener;
 }
 
+/**
+ * A row of the closed-set results: a classifier, or "fused", the prototype and linear
+ * classifiers' probabilities averaged as identification fuses retrieval with its classifier.
+ */
+export type ScoredClassifier = ClassifierKind | 'fused';
+
 /** One (seed, threshold, classifier, model) result; model "ensemble" averages the entries' probabilities. */
 export interface RunResult extends Breakdown {
   seed: number;
   minImages: number | null;
-  classifier: ClassifierKind;
+  classifier: ScoredClassifier;
   model: string;
 }
 
@@ -67,7 +74,7 @@ export interface OpenSetResult {
 export interface SummaryRow {
   protocol: ProtocolName;
   minImages: number | null;
-  classifier: ClassifierKind | 'open-set';
+  classifier: ScoredClassifier | 'open-set';
   model: string;
   top1: number;
   top3: number;
@@ -152,18 +159,22 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
   const queries = split.test.map((r) => set.photos[r]!);
   const results: RunResult[] = [];
   const probabilities = new Map<ClassifierKind, Float32Array[]>();
-  const record = (classifier: ClassifierKind, model: string, scores: Float32Array) => {
+  const record = (classifier: ScoredClassifier, model: string, scores: Float32Array) => {
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
     const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
+    const own = new Map<ClassifierKind, Float32Array>();
     for (const kind of options.classifiers) {
       await checkpoint(options.signal);
       const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
         { temperature: options.temperature, classifier: { standardise: standardiseAfter(options.variant.postprocess), ...options.classifier, seed: fold.seed, signal: options.signal } });
       record(kind, entryName(models), scored.scores);
+      own.set(kind, scored.probabilities);
       probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
     }
+    const [retrieval, classifier] = [own.get('prototype'), own.get('linear')];
+    if (retrieval && classifier) record('fused', entryName(models), fuseProbabilities(retrieval, classifier));
     meter.advance(1, `seed ${fold.seed}${fold.minImages ? `, ≥${fold.minImages} photos` : ''}`);
   }
   if (options.models.length > 1) for (const [kind, members] of probabilities) record(kind, 'ensemble', ensemble(members));

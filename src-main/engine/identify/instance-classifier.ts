@@ -69,11 +69,19 @@ export async function objectProbabilities(classifier: InstanceClassifier, descri
   return new Map(Array.from(classifier.objectIds, (id, c) => [id, p[c]!]));
 }
 
+/** The classifier's share in identification's fused probability. */
+export const FUSION_WEIGHT = 0.5;
+
 export interface FusionOptions {
-  /** Share of the classifier in the fused probability (default 0.5). */
+  /** Share of the classifier in the fused probability (default FUSION_WEIGHT). */
   weight?: number;
   /** Softmax temperature for the retrieval cosines (default 0.05). */
   temperature?: number;
+}
+
+/** Evaluation's fusion: whole rows of class probabilities (same classes, same order), mixed as fuseWithRetrieval mixes. */
+export function fuseProbabilities(retrieval: Float32Array, classifier: Float32Array, weight = FUSION_WEIGHT): Float32Array {
+  return retrieval.map((r, j) => (1 - weight) * r + weight * classifier[j]!);
 }
 
 /**
@@ -84,7 +92,7 @@ export interface FusionOptions {
  */
 export function fuseWithRetrieval(matches: readonly { objectId: number; score: number }[], classifier: Map<number, number>,
   options: FusionOptions = {}): { objectId: number; probability: number }[] {
-  const weight = options.weight ?? 0.5;
+  const weight = options.weight ?? FUSION_WEIGHT;
   const retrieval = softmaxRows(Float32Array.from(matches, (m) => m.score), Math.max(matches.length, 1), options.temperature ?? 0.05);
   const fused = new Map<number, number>();
   matches.forEach((m, i) => fused.set(m.objectId, (1 - weight) * retrieval[i]!));
