@@ -61,8 +61,9 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
       expect(answer.results[0].score).toBeGreaterThan(answer.results[1].score);
       if (answer.notInCatalogue) rejected++;
     }
-    // The threshold is set to accept 95 % of the catalogue's own leave-one-out matches.
-    expect(rejected / queries.length).toBeLessThanOrEqual(0.1);
+    // The threshold is set to accept 95 % of the catalogue's own held-out photos; two side views
+    // of object 6 look like none of its photos 60 degrees apart, and two of object 3 come close.
+    expect(rejected).toBeLessThanOrEqual(4);
   });
 
   it('fuses several photos of one object into one query and logs every answer', async () => {
@@ -79,8 +80,8 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     const stranger = await syntheticPhoto(join(tmp.dir, 'stranger.png'), 3, 128);
     const answer = await identifier.identify([{ path: stranger }]);
     expect(answer.notInCatalogue).toBe(true);
-    expect(answer.results[0].bestPhoto.score).toBeLessThan(answer.threshold);
-    expect(answer.calibration.basis).toBe('leave-one-out');
+    expect(answer.results[0].score).toBeLessThan(answer.threshold);
+    expect(answer.calibration.basis).toBe('cross-fitted');
   });
 
   it('fuses the trained instance classifier with retrieval until the catalogue changes', async () => {

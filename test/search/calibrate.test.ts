@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calibrate, decide } from '../../src-main/engine/search/calibrate';
+import { calibrate, calibrateCrossFitted, decide, type LabelledRows } from '../../src-main/engine/search/calibrate';
+import { fitWhitening, rankingSpace } from '../../src-main/engine/search/fitted-space';
 import { FlatIndex } from '../../src-main/engine/search/index';
 import { clusteredCatalogue } from './synthetic';
 
@@ -45,6 +46,47 @@ describe('calibrate', () => {
     const a = calibrate(index, { maxQueries: 50 });
     expect(a.n).toBe(50);
     expect(calibrate(index, { maxQueries: 50 })).toEqual(a);
+  });
+});
+
+describe('calibrateCrossFitted', () => {
+  // 60 objects of 6 photos in 128 dimensions: objects 0-49 are catalogued with 4 photos each,
+  // their other 2 photos are new photos of catalogued objects, objects 50-59 are not catalogued.
+  const dims = 128;
+  const all = clusteredCatalogue(60, 6, dims, 7, 0.9);
+  const rowsWhere = (keep: (object: number, photo: number) => boolean): LabelledRows => {
+    const picked = Array.from(all.objectIds.keys()).filter((r) => keep(all.objectIds[r]!, r % 6));
+    return {
+      vectors: Float32Array.from(picked.flatMap((r) => [...all.vectors.subarray(r * dims, (r + 1) * dims)])),
+      objectIds: Int32Array.from(picked, (r) => all.objectIds[r]!),
+      dims,
+    };
+  };
+  const catalogue = rowsWhere((o, p) => o < 50 && p < 4);
+  const known = rowsWhere((o, p) => o < 50 && p >= 4);
+  const unknown = rowsWhere((o) => o >= 50);
+  const whitened = async (rows: LabelledRows) => rankingSpace(rows, await fitWhitening(rows, { prototypes: true }), 'prototype');
+
+  it('learns, in a space the catalogue shaped, a threshold that holds for new photos', async () => {
+    const space = await whitened(catalogue);
+    const scores = async (rows: LabelledRows) => space.topScores(await space.map(rows.vectors));
+    const [knownScores, unknownScores] = [await scores(known), await scores(unknown)];
+    const share = (v: number[], t: number) => v.filter((s) => s >= t).length / v.length;
+    const result = await calibrateCrossFitted(catalogue, whitened);
+    expect(result.basis).toBe('cross-fitted');
+    expect(share(knownScores, result.threshold)).toBeGreaterThan(0.85);
+    expect(1 - share(unknownScores, result.threshold)).toBeGreaterThan(0.8);
+    // Learned by leave-one-out from photos that shaped the space, which spread them apart, it sits too low.
+    const index = new FlatIndex(dims);
+    index.add(Int32Array.from(catalogue.objectIds.keys()), catalogue.objectIds, await space.map(catalogue.vectors));
+    const inSample = calibrate(index);
+    expect(1 - share(unknownScores, inSample.threshold)).toBeLessThan(0.5);
+  });
+
+  it('is deterministic for a seed and samples large catalogues by whole objects', async () => {
+    const a = await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 });
+    expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 })).toEqual(a);
+    expect(a.n).toBeLessThanOrEqual(3 * 25);
   });
 });
 

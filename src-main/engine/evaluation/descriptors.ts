@@ -1,9 +1,8 @@
 import { RECIPE_FIT_ON, type DescriptorPart, type DescriptorRecipe } from '../identify/recipe';
+import { withPrototypes } from '../search/fitted-space';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
-import { normaliseRows } from '../search/vectors';
 import { descriptorsOf, variantKey, type EvalSet } from './dataset';
 import { gatherRows } from './linalg';
-import { rowsByObject } from './split';
 
 /** One way of turning the cached raw descriptors into the vectors that are compared. */
 export interface DescriptorVariant {
@@ -58,19 +57,7 @@ export async function comparedDescriptors(set: EvalSet, models: readonly string[
   if (variant.postprocess === 'none') return raw;
   const fitRows = variant.fitOn === 'queries' ? rows.queries : rows.catalogue;
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
-  if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(set, raw, fitRows, training);
+  if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(training, fitRows.map((r) => set.photos[r]!.objectId), raw.dims);
   const fitted = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
   return { vectors: await fitted.applyMany(raw.vectors), dims: fitted.outDims };
-}
-
-/** Appends each object's mean descriptor to its photos' rows. */
-function withPrototypes(set: EvalSet, raw: { vectors: Float32Array; dims: number }, rows: readonly number[], training: Float32Array): Float32Array {
-  const groups = [...rowsByObject(set.photos, rows).values()];
-  const out = new Float32Array(training.length + groups.length * raw.dims);
-  out.set(training);
-  groups.forEach((group, i) => {
-    const off = training.length + i * raw.dims;
-    for (const r of group) for (let j = 0; j < raw.dims; j++) out[off + j]! += raw.vectors[r * raw.dims + j]!;
-  });
-  return normaliseRows(out, raw.dims);
 }

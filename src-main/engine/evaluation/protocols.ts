@@ -1,11 +1,14 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { calibrate } from '../search/calibrate';
-import { FlatIndex } from '../search/index';
 import { fuseProbabilities } from '../identify/instance-classifier';
+import { DEFAULT_RECIPE } from '../identify/recipe';
+import { ObjectRanker } from '../search/aggregate';
+import { calibrate, calibrateCrossFitted, type Calibration } from '../search/calibrate';
+import { fitWhitening, rankingSpace } from '../search/fitted-space';
+import { FlatIndex } from '../search/index';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
-import { comparedDescriptors, entryName, type DescriptorVariant } from './descriptors';
+import { comparedDescriptors, entryName, rawDescriptors, type DescriptorVariant } from './descriptors';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
 import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind } from './scoring';
@@ -183,8 +186,10 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
 
 /**
  * Open set: a share of objects leaves the catalogue. Their photos should be answered "not in
- * the catalogue" at the threshold calibrate() learns from the catalogue alone, while known
- * objects' query photos should still be answered (nearest photo, as identification decides).
+ * the catalogue" at a threshold learned from the catalogue alone, while known objects' query
+ * photos should still be answered. With whitening (learned from the catalogue) the decision is
+ * identification's: the best object's prototype score against a cross-fitted threshold;
+ * otherwise the nearest photo's score against calibrate()'s leave-one-out threshold.
  */
 async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<OpenSetResult[]> {
   const all = [...fold.split.train, ...fold.split.val, ...fold.split.test];
@@ -200,10 +205,9 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
     const index = new FlatIndex(dims);
     index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
-    const calibration = calibrate(index);
-    const best = (rows: number[]) => index.searchBatch(gatherRows(vectors, dims, rows), 1).map((hits) => hits[0]!);
-    const known = best(knownQueries);
-    const unknownScores = best(unknownQueries).map((h) => h.score);
+    const { calibration, best } = await openSetDecision(set, models, options.variant, catalogue, index);
+    const known = best(gatherRows(vectors, dims, knownQueries));
+    const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
     const at95 = [...knownScores].sort((a, b) => a - b)[Math.floor(0.05 * knownScores.length)] ?? 1;
     meter.advance(1, `seed ${fold.seed}`);
@@ -222,6 +226,23 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     });
   }
   return results;
+}
+
+/** The threshold, and each query's best answer and the score it is compared with. */
+async function openSetDecision(set: EvalSet, models: readonly string[], variant: DescriptorVariant, catalogue: readonly number[], index: FlatIndex):
+  Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
+  if (variant.postprocess !== 'whiten' || variant.fitOn === 'queries') {
+    return { calibration: calibrate(index), best: (queries) => index.searchBatch(queries, 1).map((hits) => hits[0]!) };
+  }
+  const { aggregation } = DEFAULT_RECIPE;
+  const ranker = new ObjectRanker(index);
+  const raw = rawDescriptors(set, models, variant);
+  const rows = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
+  const fit = { prototypes: variant.fitOn === 'catalogue+prototypes' };
+  return {
+    calibration: await calibrateCrossFitted(rows, async (known) => rankingSpace(known, await fitWhitening(known, fit), aggregation)),
+    best: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!),
+  };
 }
 
 function share<T>(items: readonly T[], test: (item: T, i: number) => boolean): number {

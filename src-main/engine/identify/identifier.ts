@@ -4,7 +4,8 @@ import { UserError } from '../errors';
 import type { PhotoInput } from '../inference/embed';
 import { standardiseAfter, type ClassifierOptions, type InstanceClassifier } from '../evaluation/classifier';
 import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
-import { calibrate, decide, type Calibration } from '../search/calibrate';
+import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } from '../search/calibrate';
+import { fitWhitening, rankingSpace, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
@@ -24,12 +25,12 @@ export interface IdentifiedObject {
   score: number;
   /** With a trained classifier: the fused probability that ranks the results. */
   probability?: number;
-  /** The object's photo most like the query, and its similarity (centred cosine, the one the threshold applies to). */
+  /** The object's photo most like the query, and its similarity (centred cosine, as the compare panel explains it). */
   bestPhoto: { photoId: number; path: string; score: number };
 }
 
 export interface Identification {
-  /** True when even the best match's photo is below the catalogue's calibrated threshold. */
+  /** True when even the best object's score is below the catalogue's calibrated threshold. */
   notInCatalogue: boolean;
   threshold: number;
   calibration: Calibration;
@@ -68,24 +69,11 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   };
 }
 
-/** Object prototypes (mean of each object's rows), added to the whitening's training rows. */
-function withPrototypes(objectIds: Int32Array, vectors: Float32Array, dims: number): Float32Array {
-  const sums = new Map<number, Float32Array>();
-  objectIds.forEach((id, row) => {
-    const sum = sums.get(id) ?? sums.set(id, new Float32Array(dims)).get(id)!;
-    for (let j = 0; j < dims; j++) sum[j] += vectors[row * dims + j];
-  });
-  const out = new Float32Array(vectors.length + sums.size * dims);
-  out.set(vectors);
-  [...sums.values()].forEach((s, i) => out.set(s, vectors.length + i * dims));
-  return out;
-}
-
 /**
  * Whitened dimensions kept. The evaluations (a few hundred photos) never had more; on large
  * catalogues it bounds the fit and every search to 512 dimensions instead of 2560.
  */
-const WHITENED_COMPONENTS = 512;
+const WHITENING: WhiteningFit = { prototypes: true, components: 512 };
 
 /** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
 const FUSION_CANDIDATES = 50;
@@ -103,6 +91,17 @@ function effectivePostprocess(wanted: DescriptorRecipe['postprocess'], objectIds
   return several * 2 >= photos.size ? 'whiten' : 'centre';
 }
 
+/** Learns the ranking space's post-processing from catalogue rows (all of them, or a calibration fold's). */
+type Learner = (rows: LabelledRows) => Promise<Postprocessor | undefined>;
+
+/** Whitening, or centring on the catalogue or on field photos (one fixed mean), or nothing. */
+async function learner(postprocess: DescriptorRecipe['postprocess'], dims: number, fieldPhotos?: Float32Array): Promise<Learner> {
+  if (postprocess === 'whiten') return (rows) => fitWhitening(rows, WHITENING);
+  if (postprocess === 'none') return async () => undefined;
+  const domain = fieldPhotos && await Postprocessor.fit(fieldPhotos, dims, { mode: 'centre' });
+  return async (rows) => domain ?? Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
+}
+
 function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Array, dims: number): FlatIndex {
   const index = new FlatIndex(dims);
   index.add(rows.photoIds, rows.objectIds, vectors);
@@ -112,15 +111,18 @@ function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Arr
 /**
  * Answers "which catalogued object is in these photos?" for one catalogue and recipe.
  *
- * Objects are ranked in the recipe's space (whitened, by default). Whether the best one is
- * in the catalogue at all is decided in the merely centred space: a whitening fitted on the
- * catalogue's own photos spreads them apart more than it spreads a new photo, so a threshold
- * learned from those photos in the whitened space would not hold for a query.
+ * Objects are ranked in the recipe's space (whitened, by default), and the best one's score
+ * decides whether it is in the catalogue at all. Its threshold is cross-fitted: a whitening
+ * learned from the catalogue's own photos spreads them apart more than any new photo, so it is
+ * learned from scores of photos held out of the space (calibrateCrossFitted). On COIL's
+ * open set this rejected 88 % of uncatalogued objects' photos where the nearest photo's
+ * centred cosine, calibrated by leave-one-out, rejected 77 % (20 seeds, same share answered).
  */
 export class Identifier {
   private builtAt = -1;
-  private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number };
-  private verification!: { index: FlatIndex; centring: Postprocessor; calibration: Calibration };
+  private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number; calibration: Calibration };
+  /** The catalogue centred on its mean: where a match's best photo is measured, as the compare panel explains it. */
+  private verification!: { index: FlatIndex; centring: Postprocessor };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
   private building?: { state: number; done: Promise<void> };
 
@@ -147,16 +149,15 @@ export class Identifier {
         'Import photos and run `artefact-lens embed` first.');
     }
     const centring = await Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
-    const centred = indexOf(rows, centring.applyBatch(rows.vectors), rows.dims);
-    this.verification = { index: centred, centring, calibration: this.fittedCalibration(key, centred) };
+    this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
     const postprocess = effectivePostprocess(this.recipe.postprocess, rows.objectIds);
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
-    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows)
-      : domain ? await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' })
-        : postprocess === 'centre' ? centring : undefined;
-    const index = postprocessor === centring ? centred
-      : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
-    this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0 };
+    const learn = await learner(postprocess, rows.dims, domain?.vectors);
+    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
+    const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
+    const calibration = await this.fittedCalibration(key, postprocess === 'whiten',
+      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation)));
+    this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -180,19 +181,21 @@ export class Identifier {
     return classifier;
   }
 
-  private async fittedWhitening(key: string, rows: ReturnType<typeof joinedDescriptors>): Promise<Postprocessor> {
+  private async fittedWhitening(key: string, rows: LabelledRows, learn: Learner): Promise<Postprocessor> {
     const stored = this.catalogue.getArtifact(`whitening:${key}`);
     if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
-    const fitted = await Postprocessor.fit(withPrototypes(rows.objectIds, rows.vectors, rows.dims), rows.dims, { mode: 'whiten', components: WHITENED_COMPONENTS });
+    const fitted = (await learn(rows))!;
     this.catalogue.putArtifact(`whitening:${key}`, { blob: fitted.serialise() });
     return fitted;
   }
 
-  private fittedCalibration(key: string, centred: FlatIndex): Calibration {
-    const stored = this.catalogue.getArtifact(`calibration:${key}`);
+  /** Kept in the catalogue when `kept` (the whitened calibration costs eight fits); otherwise cheap enough to redo. */
+  private async fittedCalibration(key: string, kept: boolean, fit: () => Promise<Calibration>): Promise<Calibration> {
+    const name = `calibration:cross-fitted:${key}`;
+    const stored = kept ? this.catalogue.getArtifact(name) : undefined;
     if (stored?.json && !stored.stale) return stored.json as Calibration;
-    const fitted = calibrate(centred);
-    this.catalogue.putArtifact(`calibration:${key}`, { json: fitted });
+    const fitted = await fit();
+    if (kept) this.catalogue.putArtifact(name, { json: fitted });
     return fitted;
   }
 
@@ -214,9 +217,10 @@ export class Identifier {
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused ? Math.max(top, FUSION_CANDIDATES) : top);
     const ranked = fused ? (await this.fuse(matches, query)).slice(0, top) : matches;
     const results = ranked.map((m) => this.describeMatch(m, check));
-    const { calibration } = this.verification;
+    const { calibration } = this.ranking;
     const answer = {
-      notInCatalogue: decide(results[0]?.bestPhoto.score ?? -1, undefined, calibration.threshold),
+      // The best retrieval score, before any fusion: what the threshold was learned on.
+      notInCatalogue: decide(matches[0]?.score ?? -1, undefined, calibration.threshold),
       threshold: calibration.threshold,
       calibration,
       results,

@@ -1,3 +1,4 @@
+import { mulberry32, shuffled } from '../random';
 import { groupRowsByObject, largestGroup, type VectorIndex } from './index';
 import { dot } from './vectors';
 
@@ -14,6 +15,9 @@ import { dot } from './vectors';
  * nearest-other-only: when every object has a single photo there are no genuine pairs;
  * the threshold is then a high quantile of nearest-other-object scores. It only bounds
  * false accepts and says nothing about missed matches, so it is a weaker estimate.
+ *
+ * cross-fitted: for a space learned from the catalogue itself (whitening), see
+ * calibrateCrossFitted.
  */
 export interface Calibration {
   threshold: number;
@@ -21,7 +25,7 @@ export interface Calibration {
   genuineAcceptRate: number | null;
   /** Share of impostor (other-object) best scores at or above the threshold. */
   impostorAcceptRate: number;
-  basis: 'leave-one-out' | 'nearest-other-only';
+  basis: 'leave-one-out' | 'nearest-other-only' | 'cross-fitted';
   /** Photos scored to reach it. */
   n: number;
 }
@@ -49,6 +53,113 @@ export function calibrate(index: VectorIndex, options: CalibrationOptions = {}):
     return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: queries.length };
   }
   const genuine = queries.map((row) => bestOwnScore(index, row, rowsByObject.get(index.objectIdAt(row))!));
+  return fromScores(genuine, impostor, options, 'leave-one-out');
+}
+
+/** Catalogue rows, row-major, with the object of each. */
+export interface LabelledRows {
+  vectors: Float32Array;
+  objectIds: Int32Array;
+  dims: number;
+}
+
+/** A comparison space learned from some rows of a catalogue. */
+export interface FittedSpace {
+  /** Brings other raw rows (row-major) into the space. */
+  map(vectors: Float32Array): Promise<Float32Array>;
+  /** The score each mapped query gets against the rows the space was learned from: what the threshold applies to. */
+  topScores(queries: Float32Array): number[];
+}
+
+export interface CrossFitOptions extends CalibrationOptions {
+  /** Groups of objects held out in turn, each scored as uncatalogued (default 5). */
+  impostorFolds?: number;
+  /**
+   * Genuine scores wanted: rounds, each holding out one more photo of every object that keeps
+   * another, go on until there are this many (default 200; at least 3 rounds, at most 10).
+   */
+  genuineScores?: number;
+  /** Catalogues beyond this many photos are calibrated on a seeded sample of whole objects (default 1500). */
+  maxRows?: number;
+  seed?: number;
+}
+
+/**
+ * "Not in the catalogue" threshold for a space the catalogue's own photos shaped: a whitening
+ * learns how they vary and spreads them apart more than any new photo, so a leave-one-out
+ * threshold learned from them sits too low and lets most uncatalogued objects through. Each held-out set is scored in a space learned
+ * without it, as a query will be: impostors are the photos of a group of objects left out
+ * entirely (an uncatalogued object), genuine ones a photo of each object left out while its
+ * other photos stay. The threshold then follows calibrate's rule. Costs one fit per fold: 8 on
+ * a large catalogue, more on a small one, whose few objects give few genuine scores a round.
+ */
+export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: LabelledRows) => Promise<FittedSpace>, options: CrossFitOptions = {}): Promise<Calibration> {
+  const random = mulberry32(options.seed ?? 1);
+  const sample = objectSample(rows, options.maxRows ?? 1500, random);
+  const objects = shuffled([...new Set(sample.objectIds)], random);
+  const groups = options.impostorFolds ?? 5;
+  const impostor: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    const out = new Set(objects.filter((_, i) => i % groups === g));
+    impostor.push(...await heldOutScores(sample, (row) => out.has(sample.objectIds[row]!), fit));
+  }
+  const rank = photoRanks(sample.objectIds);
+  const count = (row: number) => rank.counts.get(sample.objectIds[row]!)!;
+  const genuine: number[] = [];
+  const wanted = options.genuineScores ?? 200;
+  const largest = Math.max(...rank.counts.values());
+  for (let f = 0; f < Math.min(largest - 1, 10) && (f < 3 || genuine.length < wanted); f++) {
+    // The f-th photo of each object that keeps at least one other.
+    genuine.push(...await heldOutScores(sample, (row) => rank.of[row] === f && count(row) > f + 1, fit));
+  }
+  if (genuine.length < MIN_GENUINE) {
+    const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
+    return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: impostor.length };
+  }
+  return fromScores(genuine, impostor, options, 'cross-fitted');
+}
+
+/** Scores of the rows `held` picks, in a space fitted on all the others. */
+async function heldOutScores(rows: LabelledRows, held: (row: number) => boolean, fit: (rows: LabelledRows) => Promise<FittedSpace>): Promise<number[]> {
+  const all = Array.from(rows.objectIds.keys());
+  const [out, kept] = [all.filter(held), all.filter((r) => !held(r))];
+  if (out.length === 0 || kept.length < 2) return [];
+  const space = await fit(subset(rows, kept));
+  return space.topScores(await space.map(subset(rows, out).vectors));
+}
+
+function subset(rows: LabelledRows, picked: readonly number[]): LabelledRows {
+  const vectors = new Float32Array(picked.length * rows.dims);
+  picked.forEach((r, i) => vectors.set(rows.vectors.subarray(r * rows.dims, (r + 1) * rows.dims), i * rows.dims));
+  return { vectors, objectIds: Int32Array.from(picked, (r) => rows.objectIds[r]!), dims: rows.dims };
+}
+
+/** Whole objects, in seeded order, until about `maxRows` photos. */
+function objectSample(rows: LabelledRows, maxRows: number, random: () => number): LabelledRows {
+  if (rows.objectIds.length <= maxRows) return rows;
+  const byObject = new Map<number, number[]>();
+  rows.objectIds.forEach((id, r) => byObject.set(id, [...(byObject.get(id) ?? []), r]));
+  const picked: number[] = [];
+  for (const id of shuffled([...byObject.keys()], random)) {
+    if (picked.length >= maxRows) break;
+    picked.push(...byObject.get(id)!);
+  }
+  return subset(rows, picked);
+}
+
+/** Each row's place among its object's rows (0, 1, …), and each object's row count. */
+function photoRanks(objectIds: Int32Array): { of: Int32Array; counts: Map<number, number> } {
+  const counts = new Map<number, number>();
+  const of = Int32Array.from(objectIds, (id) => {
+    const k = counts.get(id) ?? 0;
+    counts.set(id, k + 1);
+    return k;
+  });
+  return { of, counts };
+}
+
+/** The threshold rule, from genuine and impostor scores. */
+function fromScores(genuine: number[], impostor: number[], options: CalibrationOptions, basis: Calibration['basis']): Calibration {
   const genuineFloor = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
   const impostorCeiling = quantile(impostor, options.impostorQuantile ?? 0.99);
   // Where the two populations are apart, sit midway: a catalogue's leave-one-out pairs are few
@@ -58,8 +169,8 @@ export function calibrate(index: VectorIndex, options: CalibrationOptions = {}):
     threshold,
     genuineAcceptRate: shareAtLeast(genuine, threshold),
     impostorAcceptRate: shareAtLeast(impostor, threshold),
-    basis: 'leave-one-out',
-    n: queries.length,
+    basis,
+    n: genuine.length,
   };
 }
 

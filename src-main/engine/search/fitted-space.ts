@@ -1,0 +1,42 @@
+import { ObjectRanker, type AggregationMethod } from './aggregate';
+import type { FittedSpace, LabelledRows } from './calibrate';
+import { FlatIndex } from './index';
+import { Postprocessor } from './postprocess';
+
+/** The rows followed by one row per object: the sum of its rows (whitening normalises every row, so a sum is its mean). */
+export function withPrototypes(vectors: Float32Array, objectIds: ArrayLike<number>, dims: number): Float32Array {
+  const sums = new Map<number, Float32Array>();
+  Array.from(objectIds).forEach((id, row) => {
+    const sum = sums.get(id) ?? sums.set(id, new Float32Array(dims)).get(id)!;
+    for (let j = 0; j < dims; j++) sum[j]! += vectors[row * dims + j]!;
+  });
+  const out = new Float32Array(vectors.length + sums.size * dims);
+  out.set(vectors);
+  [...sums.values()].forEach((s, i) => out.set(s, vectors.length + i * dims));
+  return out;
+}
+
+export interface WhiteningFit {
+  /** Learn from the rows and each object's prototype too (as identification does). */
+  prototypes: boolean;
+  /** Whitened dimensions kept. */
+  components?: number;
+}
+
+/** PCA whitening learned from labelled rows, with each object's prototype among them if asked. */
+export function fitWhitening(rows: LabelledRows, fit: WhiteningFit): Promise<Postprocessor> {
+  const training = fit.prototypes ? withPrototypes(rows.vectors, rows.objectIds, rows.dims) : rows.vectors;
+  return Postprocessor.fit(training, rows.dims, { mode: 'whiten', components: fit.components });
+}
+
+/**
+ * The space `postprocessor` maps into (raw rows if none), holding `rows`: a query's score there
+ * is its best object's, as `aggregation` ranks them.
+ */
+export async function rankingSpace(rows: LabelledRows, postprocessor: Postprocessor | undefined, aggregation: AggregationMethod): Promise<FittedSpace> {
+  const map = async (vectors: Float32Array) => (postprocessor ? postprocessor.applyMany(vectors) : vectors);
+  const index = new FlatIndex(postprocessor?.outDims ?? rows.dims);
+  index.add(Int32Array.from(rows.objectIds.keys()), rows.objectIds, await map(rows.vectors));
+  const ranker = new ObjectRanker(index);
+  return { map, topScores: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]?.score ?? -1) };
+}
