@@ -57,6 +57,8 @@ const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1,
 const total: number[] = [];
 const describeOnly: number[] = [];
 let correct = 0;
+let answered = 0;
+let calibration = '';
 for (const q of picked) {
   const photo = [{ path: join(COIL, q.image_path) }];
   t = performance.now();
@@ -66,9 +68,11 @@ for (const q of picked) {
   const answer = await identifier.identify(photo);
   total.push(performance.now() - t);
   if (answer.results[0].instanceId === q.instance_id) correct++;
+  if (!answer.notInCatalogue) answered++;
+  calibration = `threshold ${answer.threshold.toFixed(3)} (${answer.calibration.basis}, ${answer.calibration.n} genuine scores)`;
 }
 console.log(`identify, ${picked.length} queries: p50 ${median(total).toFixed(0)} ms, p95 ${p95(total).toFixed(0)} ms ` +
-  `(decode + embed alone: p50 ${median(describeOnly).toFixed(0)} ms); top-1 ${correct}/${picked.length}`);
+  `(decode + embed alone: p50 ${median(describeOnly).toFixed(0)} ms); top-1 ${correct}/${picked.length}; answered ${answered}/${picked.length} at ${calibration}`);
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 await describer.close();
 catalogue.close();
