@@ -7,7 +7,7 @@ const external = [...NATIVE, ...builtinModules, /^node:/];
 
 /**
  * The desktop app's Node side, into out/app: the main process, the engine's utility process and
- * the inference worker (pool.ts starts ./embed-worker.js beside itself, so chunks stay flat).
+ * the engine's workers (pool.ts starts ./embed-worker.js beside itself, so chunks stay flat).
  * `--mode preload` builds the preload, which a sandbox requires to be one CommonJS file.
  */
 export default defineConfig(({ mode }): UserConfig => ({
@@ -26,6 +26,7 @@ export default defineConfig(({ mode }): UserConfig => ({
           'workspace-host': 'src-main/app/workspace-host.ts',
           'embed-worker': 'src-main/engine/inference/embed-worker.ts',
           'projection-worker': 'src-main/engine/projection/projection-worker.ts',
+          'whitening-worker': 'src-main/engine/search/whitening-worker.ts',
         },
         external,
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },

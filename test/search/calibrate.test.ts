@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { calibrate, calibrateCrossFitted, decide, type LabelledRows } from '../../src-main/engine/search/calibrate';
-import { fitWhitening, rankingSpace } from '../../src-main/engine/search/fitted-space';
+import { fitWhitening, fitWhiteningApart, rankingSpace } from '../../src-main/engine/search/fitted-space';
 import { FlatIndex } from '../../src-main/engine/search/index';
 import { clusteredCatalogue } from './synthetic';
 
@@ -83,9 +83,14 @@ describe('calibrateCrossFitted', () => {
     expect(1 - share(unknownScores, inSample.threshold)).toBeLessThan(0.5);
   });
 
-  it('is deterministic for a seed and samples large catalogues by whole objects', async () => {
+  it('fits a whitening in a worker thread exactly as in this one', async () => {
+    const [here, apart] = await Promise.all([fitWhitening(catalogue, { prototypes: true }), fitWhiteningApart(catalogue, { prototypes: true })]);
+    expect(apart.serialise()).toEqual(here.serialise());
+  });
+
+  it('is deterministic for a seed, however many folds run at once, and samples large catalogues by whole objects', async () => {
     const a = await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 });
-    expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 })).toEqual(a);
+    expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3, concurrency: 4 })).toEqual(a);
     expect(a.n).toBeLessThanOrEqual(3 * 25);
   });
 });

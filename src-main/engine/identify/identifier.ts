@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Catalogue } from '../catalogue/catalogue';
 import { sha256File } from '../catalogue/hash';
 import { UserError } from '../errors';
@@ -5,7 +6,7 @@ import type { PhotoInput } from '../inference/embed';
 import { standardiseAfter, type ClassifierOptions, type InstanceClassifier } from '../evaluation/classifier';
 import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
 import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } from '../search/calibrate';
-import { fitWhitening, rankingSpace, type WhiteningFit } from '../search/fitted-space';
+import { fitWhiteningApart, rankingSpace, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
@@ -96,7 +97,7 @@ type Learner = (rows: LabelledRows) => Promise<Postprocessor | undefined>;
 
 /** Whitening, or centring on the catalogue or on field photos (one fixed mean), or nothing. */
 async function learner(postprocess: DescriptorRecipe['postprocess'], dims: number, fieldPhotos?: Float32Array): Promise<Learner> {
-  if (postprocess === 'whiten') return (rows) => fitWhitening(rows, WHITENING);
+  if (postprocess === 'whiten') return (rows) => fitWhiteningApart(rows, WHITENING);
   if (postprocess === 'none') return async () => undefined;
   const domain = fieldPhotos && await Postprocessor.fit(fieldPhotos, dims, { mode: 'centre' });
   return async (rows) => domain ?? Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
@@ -156,7 +157,7 @@ export class Identifier {
     const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
     const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const calibration = await this.fittedCalibration(key, postprocess === 'whiten',
-      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation)));
+      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: availableParallelism() }));
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;

@@ -82,6 +82,8 @@ export interface CrossFitOptions extends CalibrationOptions {
   /** Catalogues beyond this many photos are calibrated on a seeded sample of whole objects (default 1500). */
   maxRows?: number;
   seed?: number;
+  /** Folds fitted at once (give `fit` a worker: the fits are plain JS). */
+  concurrency?: number;
 }
 
 /**
@@ -101,25 +103,42 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
   const sample = objectSample(rows, options.maxRows ?? 1500, random);
   const objects = shuffled([...new Set(sample.objectIds)], random);
   const groups = options.impostorFolds ?? 4;
-  const impostor: number[] = [];
-  for (let g = 0; g < groups; g++) {
+  const impostorFolds = Array.from({ length: groups }, (_, g) => {
     const out = new Set(objects.filter((_, i) => i % groups === g));
-    impostor.push(...await heldOutScores(sample, (row) => out.has(sample.objectIds[row]!), fit));
-  }
+    return (row: number) => out.has(sample.objectIds[row]!);
+  });
   const rank = photoRanks(sample.objectIds);
   const count = (row: number) => rank.counts.get(sample.objectIds[row]!)!;
-  const genuine: number[] = [];
+  const genuineFolds: ((row: number) => boolean)[] = [];
   const wanted = options.genuineScores ?? 200;
   const largest = Math.max(...rank.counts.values());
-  for (let f = 0; f < Math.min(largest - 1, 10) && genuine.length < wanted; f++) {
+  for (let f = 0, held = 0; f < Math.min(largest - 1, 10) && held < wanted; f++) {
     // The f-th photo of each object that keeps at least one other.
-    genuine.push(...await heldOutScores(sample, (row) => rank.of[row] === f && count(row) > f + 1, fit));
+    genuineFolds.push((row) => rank.of[row] === f && count(row) > f + 1);
+    held += [...rank.counts.values()].filter((n) => n > f + 1).length;
   }
+  const scores = await inTurns([...impostorFolds, ...genuineFolds], options.concurrency ?? 1, (held) => heldOutScores(sample, held, fit));
+  const impostor = scores.slice(0, groups).flat();
+  const genuine = scores.slice(groups).flat();
   if (genuine.length < MIN_GENUINE) {
     const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
     return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: impostor.length };
   }
   return fromScores(genuine, impostor, options, 'cross-fitted');
+}
+
+/** `work` on every item, at most `limit` at a time; results in the items' order. */
+async function inTurns<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
 }
 
 /** Scores of the rows `held` picks, in a space fitted on all the others. */

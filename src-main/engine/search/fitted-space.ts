@@ -1,7 +1,9 @@
+import { startEngineWorker } from '../threads';
 import { ObjectRanker, type AggregationMethod } from './aggregate';
 import type { FittedSpace, LabelledRows } from './calibrate';
 import { FlatIndex } from './index';
 import { Postprocessor } from './postprocess';
+import type { WhiteningReply, WhiteningRequest } from './whitening-worker';
 
 /** The rows followed by one row per object: the sum of its rows (whitening normalises every row, so a sum is its mean). */
 export function withPrototypes(vectors: Float32Array, objectIds: ArrayLike<number>, dims: number): Float32Array {
@@ -27,6 +29,25 @@ export interface WhiteningFit {
 export function fitWhitening(rows: LabelledRows, fit: WhiteningFit): Promise<Postprocessor> {
   const training = fit.prototypes ? withPrototypes(rows.vectors, rows.objectIds, rows.dims) : rows.vectors;
   return Postprocessor.fit(training, rows.dims, { mode: 'whiten', components: fit.components });
+}
+
+/** fitWhitening in a worker thread: the caller's thread stays free, and several fits run at once. */
+export function fitWhiteningApart(rows: LabelledRows, fit: WhiteningFit): Promise<Postprocessor> {
+  const worker = startEngineWorker(import.meta.url, 'whitening-worker');
+  return new Promise((resolve, reject) => {
+    worker.once('message', (reply: WhiteningReply) => {
+      void worker.terminate();
+      if (reply.kind === 'done') resolve(Postprocessor.deserialise(reply.bytes));
+      else reject(new Error(`Fitting the whitening failed: ${reply.what}`));
+    });
+    worker.once('error', (e) => {
+      void worker.terminate();
+      reject(e);
+    });
+    // After a reply this rejects nothing; before one, the worker died (out of memory).
+    worker.once('exit', (code) => reject(new Error(`The whitening worker stopped (exit code ${code}) before finishing.`)));
+    worker.postMessage({ rows, fit } satisfies WhiteningRequest);
+  });
 }
 
 /**
