@@ -22,6 +22,16 @@ interface BuilderConfig {
 const config = yaml.load(readFileSync(join(REPO, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string>; scripts: Record<string, string> };
 
+/** Every worker the engine starts (startEngineWorker(import.meta.url, 'name')): each must be built beside the app. */
+function engineWorkers(): string[] {
+  const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const names = sources(join(REPO, 'src-main', 'engine'))
+    .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/startEngineWorker\(import\.meta\.url, '([\w-]+)'/g)].map((m) => m[1]!));
+  expect(names.length).toBeGreaterThanOrEqual(3);
+  return names;
+}
+
 describe('the installers', () => {
   beforeAll(async () => {
     await run('npm', ['run', '--silent', 'build:app'], { cwd: REPO });
@@ -33,7 +43,7 @@ describe('the installers', () => {
 
   it('contain the built app the package names, without sources or the test bridge', () => {
     expect(pkg.main).toBe('out/app/main.js');
-    for (const file of ['main.js', 'preload.cjs', 'workspace-host.js', 'embed-worker.js']) expect(existsSync(join(REPO, 'out', 'app', file)), file).toBe(true);
+    for (const file of ['main.js', 'preload.cjs', 'workspace-host.js', ...engineWorkers().map((w) => `${w}.js`)]) expect(existsSync(join(REPO, 'out', 'app', file)), file).toBe(true);
     expect(config.files).toEqual(expect.arrayContaining(['out/app/**', 'dist/renderer/**']));
     expect(config.files.some((f) => f.startsWith('src-'))).toBe(false);
     const built = readdirSync(join(REPO, 'out', 'app')).filter((f) => f.endsWith('.js') || f.endsWith('.cjs'));
