@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type Bridge } from '../../src-main/bridge/server';
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { makePhoto, tempDir } from '../helpers/files';
 import sharp from 'sharp';
 import {
@@ -94,6 +95,20 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await containsText(page.getByTestId('embedding-status'), `${fixture.photos} of ${fixture.photos} photos embedded`, 90_000);
     const seen = await page.evaluate<string[]>('window.progressSeen');
     expect(seen.some((t) => /\d+ \/ \d+ photos.*photos\/s/.test(t))).toBe(true);
+  });
+
+  it('learns what identification needs in the background once embedding ends, before any photo is identified', async () => {
+    const stored = () => {
+      const db = new Database(join(tmp.dir, 'oriental-museum.sqlite'), { readonly: true });
+      try {
+        return db.prepare("SELECT key FROM artifacts WHERE key LIKE 'calibration:cross-fitted:%'").all().length;
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 60_000;
+    while (stored() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(stored()).toBe(1);
   });
 
   it('learns the field domain from a folder of unlabelled photos, and says which could not be read', async () => {

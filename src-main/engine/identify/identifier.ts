@@ -156,7 +156,7 @@ export class Identifier {
     const learn = await learner(postprocess, rows.dims, domain?.vectors);
     const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
     const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
-    const calibration = await this.fittedCalibration(key, postprocess === 'whiten',
+    const calibration = await this.fittedCalibration(key, !domain,
       () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: availableParallelism() }));
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
@@ -190,7 +190,7 @@ export class Identifier {
     return fitted;
   }
 
-  /** Kept in the catalogue when `kept` (the whitened calibration costs eight fits); otherwise cheap enough to redo. */
+  /** Kept in the catalogue unless `kept` is false: a threshold learned with field photos' centring depends on them, which the key does not name. */
   private async fittedCalibration(key: string, kept: boolean, fit: () => Promise<Calibration>): Promise<Calibration> {
     const name = `calibration:cross-fitted:${key}`;
     const stored = kept ? this.catalogue.getArtifact(name) : undefined;

@@ -256,7 +256,10 @@ export class Workspace {
     return this.jobs.start('embed', async (signal, report) => {
       const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: report, batchSize: 8 });
       return { embedded: summary.embedded, failed: summary.failed.slice(0, MAX_REPORTED_FAILURES).map((f) => ({ photoId: f.photoId, reason: f.reason })) };
-    }, () => this.announce());
+    }, () => {
+      this.announce();
+      this.prepareIdentification();
+    });
   }
 
   /** Training reads the descriptors as identification ranks them and adds the classifier to the catalogue. */
@@ -332,6 +335,15 @@ export class Workspace {
         collection: r.collection, score: r.score, bestPhoto: { photoId: r.bestPhoto.photoId, score: r.bestPhoto.score },
       })),
     };
+  }
+
+  /**
+   * Learns what identification needs from the new descriptors (whitening, the cross-fitted
+   * threshold: minutes on a large catalogue) in the background, so the next identification
+   * finds it ready or joins the work under way. A failure here shows when identifying.
+   */
+  private prepareIdentification(): void {
+    this.identifierFor().then((identifier) => identifier.prepare()).catch(() => undefined);
   }
 
   /** One identifier for the open catalogue and its models: it keeps what it fitted between queries. */
