@@ -52,6 +52,10 @@ describe('artefact-lens evaluate', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     const again = await cli(...args);
     expect(again.out).toBe(first.out); // same seeds, same cached descriptors, same figures
+    // By default the descriptors are identification's, with the options given changing one part; raw ones on request.
+    expect(report.settings.descriptors).toBe('pooling gem, flip, whiten fitted on catalogue+prototypes');
+    expect((await cli(...args, '--descriptors', 'raw', '--json', 'raw.json')).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'raw.json'), 'utf8')).settings.descriptors).toBe('pooling gem, flip, none');
   });
 
   it('refuses a protocol it does not know, and a field run without splits, with a hint', async () => {

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { UserError } from '../../engine/errors';
 import { prepareEvaluationSet } from '../../engine/evaluation/dataset';
-import { describeVariant, type DescriptorVariant } from '../../engine/evaluation/descriptors';
+import { DEFAULT_VARIANT, describeVariant, recipeVariant, type DescriptorVariant } from '../../engine/evaluation/descriptors';
 import { evaluate, type EvaluationOptions, type ProtocolName } from '../../engine/evaluation/protocols';
 import { renderHtmlReport, summaryText, type EvaluationReport } from '../../engine/evaluation/report';
 import { CLASSIFIERS, type ClassifierKind } from '../../engine/evaluation/scoring';
+import { DEFAULT_RECIPE } from '../../engine/identify/recipe';
 import type { Progress } from '../../engine/jobs/progress';
 import { modelBytes } from '../../engine/models/registry';
 import { optionalString, requiredString, type Command, type OptionValues } from '../command';
@@ -64,12 +65,14 @@ function pooling(values: OptionValues): DescriptorVariant['pooling'] {
   return out;
 }
 
+/** The identification recipe's descriptors (default) or the raw ones the paper compared, with any choice given on top. */
 function variant(values: OptionValues): DescriptorVariant {
+  const base = oneOf(values, 'descriptors', ['recipe', 'raw'] as const, 'recipe') === 'recipe' ? recipeVariant(DEFAULT_RECIPE) : DEFAULT_VARIANT;
   return {
-    pooling: pooling(values),
-    flip: values.flip === true,
-    postprocess: oneOf(values, 'postprocess', ['none', 'centre', 'whiten'] as const, 'none'),
-    fitOn: oneOf(values, 'fit-on', ['catalogue', 'catalogue+prototypes', 'queries'] as const, 'catalogue'),
+    pooling: values.pooling === undefined ? base.pooling : pooling(values),
+    flip: base.flip || values.flip === true,
+    postprocess: oneOf(values, 'postprocess', ['none', 'centre', 'whiten'] as const, base.postprocess),
+    fitOn: oneOf(values, 'fit-on', ['catalogue', 'catalogue+prototypes', 'queries'] as const, base.fitOn),
   };
 }
 
@@ -113,10 +116,11 @@ export const evaluateCommand: Command = {
     model: { type: 'string', value: 'IDS', description: `Models, comma-separated; join models into one descriptor with + (default ${DEFAULT_MODELS}). Several give an ensemble too.` },
     'catalogue-split': { type: 'string', value: 'A[,B]', description: 'Field/open: split values that form the catalogue, e.g. catalogue,train.' },
     'query-split': { type: 'string', value: 'C', description: 'Field/open: split values of the query photos, e.g. val.' },
-    pooling: { type: 'string', value: 'P', description: 'mean (default), gem, or per model: inception-v3-mixed5:gem,mobilenet-v2-140:mean.' },
+    descriptors: { type: 'string', value: 'BASE', description: 'recipe (default): as identification describes photos (its pooling, flip, whitening on catalogue + prototypes); raw: mean pooling, no flip, no post-processing, as the paper. The options below change one part of it.' },
+    pooling: { type: 'string', value: 'P', description: 'mean, gem, or per model: inception-v3-mixed5:gem,mobilenet-v2-140:mean.' },
     flip: { type: 'boolean', description: 'Average each descriptor with the mirrored photo\'s.' },
-    postprocess: { type: 'string', value: 'MODE', description: 'none (default), centre or whiten.' },
-    'fit-on': { type: 'string', value: 'SET', description: 'What post-processing learns from: catalogue (default), catalogue+prototypes, or queries (unlabelled query photos: domain centring).' },
+    postprocess: { type: 'string', value: 'MODE', description: 'none, centre or whiten.' },
+    'fit-on': { type: 'string', value: 'SET', description: 'What post-processing learns from: catalogue, catalogue+prototypes, or queries (unlabelled query photos: domain centring).' },
     'hold-out': { type: 'string', value: 'SHARE', description: 'Open set: share of objects left out of the catalogue (default 0.2).' },
     'limit-objects': { type: 'string', value: 'N', description: 'Use only the first N objects (quick runs).' },
     hidden: { type: 'string', value: 'WIDTH', description: 'Give the instance classifier a hidden layer of this width (e.g. 2048).' },
