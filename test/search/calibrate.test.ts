@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrate, calibrateCrossFitted, decide, type LabelledRows } from '../../src-main/engine/search/calibrate';
 import { fitWhitening, fitWhiteningApart, rankingSpace } from '../../src-main/engine/search/fitted-space';
 import { FlatIndex } from '../../src-main/engine/search/index';
+import { Postprocessor } from '../../src-main/engine/search/postprocess';
 import { clusteredCatalogue } from './synthetic';
 
 const DIMS = 32;
@@ -81,6 +82,15 @@ describe('calibrateCrossFitted', () => {
     index.add(Int32Array.from(catalogue.objectIds.keys()), catalogue.objectIds, await space.map(catalogue.vectors));
     const inSample = calibrate(index);
     expect(1 - share(unknownScores, inSample.threshold)).toBeLessThan(0.5);
+  });
+
+  it('falls back to the impostors\' scores when every object has one photo', async () => {
+    const single = rowsWhere((o, p) => p === 0);
+    const centred = async (rows: LabelledRows) => rankingSpace(rows, await Postprocessor.fit(rows.vectors, dims, { mode: 'centre' }), 'prototype');
+    const result = await calibrateCrossFitted(single, centred, { impostorQuantile: 0.9 });
+    expect(result).toMatchObject({ basis: 'nearest-other-only', genuineAcceptRate: null, n: 60 });
+    expect(result.impostorAcceptRate).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(result.impostorAcceptRate).toBeGreaterThan(0);
   });
 
   it('fits a whitening in a worker thread exactly as in this one', async () => {

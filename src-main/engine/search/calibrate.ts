@@ -48,10 +48,7 @@ export function calibrate(index: VectorIndex, options: CalibrationOptions = {}):
   const leaveOneOut = multi.length >= MIN_GENUINE;
   const queries = spread(leaveOneOut ? multi : Array.from({ length: index.size }, (_, r) => r), options.maxQueries ?? 2000);
   const impostor = impostorScores(index, queries, rowsByObject);
-  if (!leaveOneOut) {
-    const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
-    return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: queries.length };
-  }
+  if (!leaveOneOut) return impostorsOnly(impostor, options, queries.length);
   const genuine = queries.map((row) => bestOwnScore(index, row, rowsByObject.get(index.objectIdAt(row))!));
   return fromScores(genuine, impostor, options, 'leave-one-out');
 }
@@ -120,10 +117,7 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
   const scores = await inTurns([...impostorFolds, ...genuineFolds], options.concurrency ?? 1, (held) => heldOutScores(sample, held, fit));
   const impostor = scores.slice(0, groups).flat();
   const genuine = scores.slice(groups).flat();
-  if (genuine.length < MIN_GENUINE) {
-    const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
-    return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n: impostor.length };
-  }
+  if (genuine.length < MIN_GENUINE) return impostorsOnly(impostor, options, impostor.length);
   return fromScores(genuine, impostor, options, 'cross-fitted');
 }
 
@@ -178,6 +172,12 @@ function photoRanks(objectIds: Int32Array): { of: Int32Array; counts: Map<number
     return k;
   });
   return { of, counts };
+}
+
+/** With no genuine scores to learn from: a high quantile of the impostors'. */
+function impostorsOnly(impostor: number[], options: CalibrationOptions, n: number): Calibration {
+  const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
+  return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n };
 }
 
 /** The threshold rule, from genuine and impostor scores. */
