@@ -85,7 +85,7 @@ describe('calibrateCrossFitted', () => {
   });
 
   it('falls back to the impostors\' scores when every object has one photo', async () => {
-    const single = rowsWhere((o, p) => p === 0);
+    const single = rowsWhere((_, p) => p === 0);
     const centred = async (rows: LabelledRows) => rankingSpace(rows, await Postprocessor.fit(rows.vectors, dims, { mode: 'centre' }), 'prototype');
     const result = await calibrateCrossFitted(single, centred, { impostorQuantile: 0.9 });
     expect(result).toMatchObject({ basis: 'nearest-other-only', genuineAcceptRate: null, n: 60 });

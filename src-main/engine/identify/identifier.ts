@@ -77,6 +77,9 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
  */
 const WHITENING: WhiteningFit = { prototypes: true, components: 512 };
 
+/** Each fit's worker peaked near 300 MB on bench:identify's 1,784 photos: four at once stay near 2 GB. */
+const CALIBRATION_FITS_AT_ONCE = Math.min(4, availableParallelism());
+
 /** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
 const FUSION_CANDIDATES = 50;
 
@@ -159,7 +162,7 @@ export class Identifier {
     const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
     const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const calibration = await this.fittedCalibration(key, !domain,
-      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: availableParallelism() }));
+      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE }));
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
