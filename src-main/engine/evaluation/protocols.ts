@@ -3,8 +3,9 @@ import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { fuseProbabilities } from '../identify/instance-classifier';
 import { DEFAULT_RECIPE } from '../identify/recipe';
 import { ObjectRanker } from '../search/aggregate';
-import { calibrate, calibrateCrossFitted, type Calibration } from '../search/calibrate';
-import { fitWhitening, rankingSpace } from '../search/fitted-space';
+import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
+import { rankingSpace, spaceLearner } from '../search/fitted-space';
+import { Postprocessor } from '../search/postprocess';
 import { FlatIndex } from '../search/index';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
@@ -187,9 +188,8 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
 /**
  * Open set: a share of objects leaves the catalogue. Their photos should be answered "not in
  * the catalogue" at a threshold learned from the catalogue alone, while known objects' query
- * photos should still be answered. With whitening (learned from the catalogue) the decision is
- * identification's: the best object's prototype score against a cross-fitted threshold;
- * otherwise the nearest photo's score against calibrate()'s leave-one-out threshold.
+ * photos should still be answered. The decision is identification's: the best object's score,
+ * against a threshold cross-fitted in the space as the variant learns it.
  */
 async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<OpenSetResult[]> {
   const all = [...fold.split.train, ...fold.split.val, ...fold.split.test];
@@ -205,7 +205,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
     const index = new FlatIndex(dims);
     index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
-    const { calibration, best } = await openSetDecision(set, models, options.variant, catalogue, index);
+    const { calibration, best } = await openSetDecision(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] }, index);
     const known = best(gatherRows(vectors, dims, knownQueries));
     const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
@@ -229,18 +229,18 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
 }
 
 /** The threshold, and each query's best answer and the score it is compared with. */
-async function openSetDecision(set: EvalSet, models: readonly string[], variant: DescriptorVariant, catalogue: readonly number[], index: FlatIndex):
+async function openSetDecision(set: EvalSet, models: readonly string[], variant: DescriptorVariant, rows: { catalogue: readonly number[]; queries: readonly number[] }, index: FlatIndex):
   Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
-  if (variant.postprocess !== 'whiten' || variant.fitOn === 'queries') {
-    return { calibration: calibrate(index), best: (queries) => index.searchBatch(queries, 1).map((hits) => hits[0]!) };
-  }
   const { aggregation } = DEFAULT_RECIPE;
-  const ranker = new ObjectRanker(index);
   const raw = rawDescriptors(set, models, variant);
-  const rows = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
-  const fit = { prototypes: variant.fitOn === 'catalogue+prototypes' };
+  // Learned from the query photos, the post-processing is one fixed space for every fold, as field photos' centring is.
+  const fixed = variant.fitOn === 'queries' && variant.postprocess !== 'none'
+    ? await Postprocessor.fit(gatherRows(raw.vectors, raw.dims, rows.queries), raw.dims, { mode: variant.postprocess }) : undefined;
+  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' }, { fixed });
+  const labelled = { vectors: gatherRows(raw.vectors, raw.dims, rows.catalogue), objectIds: Int32Array.from(rows.catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
+  const ranker = new ObjectRanker(index);
   return {
-    calibration: await calibrateCrossFitted(rows, async (known) => rankingSpace(known, await fitWhitening(known, fit), aggregation)),
+    calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation)),
     best: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!),
   };
 }

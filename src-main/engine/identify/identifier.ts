@@ -6,7 +6,7 @@ import type { PhotoInput } from '../inference/embed';
 import { standardiseAfter, type ClassifierOptions, type InstanceClassifier } from '../evaluation/classifier';
 import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
 import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } from '../search/calibrate';
-import { fitWhiteningApart, rankingSpace, type WhiteningFit } from '../search/fitted-space';
+import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
@@ -96,17 +96,6 @@ function effectivePostprocess(wanted: DescriptorRecipe['postprocess'], objectIds
   return several * 2 >= photos.size ? 'whiten' : 'centre';
 }
 
-/** Learns the ranking space's post-processing from catalogue rows (all of them, or a calibration fold's). */
-type Learner = (rows: LabelledRows) => Promise<Postprocessor | undefined>;
-
-/** Whitening, or centring on the catalogue or on field photos (one fixed mean), or nothing. */
-async function learner(postprocess: DescriptorRecipe['postprocess'], dims: number, fieldPhotos?: Float32Array): Promise<Learner> {
-  if (postprocess === 'whiten') return (rows) => fitWhiteningApart(rows, WHITENING);
-  if (postprocess === 'none') return async () => undefined;
-  const domain = fieldPhotos && await Postprocessor.fit(fieldPhotos, dims, { mode: 'centre' });
-  return async (rows) => domain ?? Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
-}
-
 function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Array, dims: number): FlatIndex {
   const index = new FlatIndex(dims);
   index.add(rows.photoIds, rows.objectIds, vectors);
@@ -158,7 +147,8 @@ export class Identifier {
     this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
     const postprocess = effectivePostprocess(this.recipe.postprocess, rows.objectIds);
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
-    const learn = await learner(postprocess, rows.dims, domain?.vectors);
+    const fixed = domain && await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' });
+    const learn = spaceLearner(postprocess, WHITENING, { fixed, fit: fitWhiteningApart });
     const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
     const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const calibration = await this.fittedCalibration(key, !domain,
@@ -187,7 +177,7 @@ export class Identifier {
     return classifier;
   }
 
-  private async fittedWhitening(key: string, rows: LabelledRows, learn: Learner): Promise<Postprocessor> {
+  private async fittedWhitening(key: string, rows: LabelledRows, learn: SpaceLearner): Promise<Postprocessor> {
     const stored = this.catalogue.getArtifact(`whitening:${key}`);
     if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
     const fitted = (await learn(rows))!;

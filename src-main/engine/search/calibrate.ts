@@ -1,31 +1,25 @@
 import { mulberry32, shuffled } from '../random';
-import { groupRowsByObject, largestGroup, type VectorIndex } from './index';
-import { dot } from './vectors';
 
 /**
- * "Not in the catalogue" threshold learned from the catalogue itself.
+ * "Not in the catalogue" threshold learned from the catalogue itself (calibrateCrossFitted).
  *
- * leave-one-out: each photo of an object with two or more photos is taken out and
- * scored against the rest; its own object's best photo gives a genuine score, the best
- * photo of any other object an impostor score. The threshold keeps at least
- * `genuineAcceptRate` of genuine matches; when the impostors' `impostorQuantile` lies below
- * that, it sits midway between the two. The impostor scores estimate how often an object
- * that is not catalogued would still be accepted.
+ * cross-fitted: genuine scores (photos of catalogued objects) and impostor scores (photos of
+ * objects left out of the catalogue) are each measured in a space learned without them. The
+ * threshold keeps at least `genuineAcceptRate` of genuine matches; when the impostors'
+ * `impostorQuantile` lies below that, it sits midway between the two. The impostor scores
+ * estimate how often an object that is not catalogued would still be accepted.
  *
- * nearest-other-only: when every object has a single photo there are no genuine pairs;
- * the threshold is then a high quantile of nearest-other-object scores. It only bounds
- * false accepts and says nothing about missed matches, so it is a weaker estimate.
- *
- * cross-fitted: for a space learned from the catalogue itself (whitening), see
- * calibrateCrossFitted.
+ * nearest-other-only: when every object has a single photo there are no genuine scores; the
+ * threshold is then a high quantile of the impostors'. It only bounds false accepts and says
+ * nothing about missed matches, so it is a weaker estimate.
  */
 export interface Calibration {
   threshold: number;
-  /** Share of genuine leave-one-out matches at or above the threshold; null when unknown. */
+  /** Share of genuine scores at or above the threshold; null when unknown. */
   genuineAcceptRate: number | null;
   /** Share of impostor (other-object) best scores at or above the threshold. */
   impostorAcceptRate: number;
-  basis: 'leave-one-out' | 'nearest-other-only' | 'cross-fitted';
+  basis: 'cross-fitted' | 'nearest-other-only';
   /** Photos scored to reach it. */
   n: number;
 }
@@ -33,25 +27,12 @@ export interface Calibration {
 export interface CalibrationOptions {
   /** Share of genuine matches to keep accepting (default 0.95). */
   genuineAcceptRate?: number;
-  /** Quantile of impostor scores used when there are no genuine pairs (default 0.99). */
+  /** Quantile of impostor scores the threshold keeps above, or sits at when there are no genuine scores (default 0.99). */
   impostorQuantile?: number;
-  /** At most this many photos are left out, spread evenly over the catalogue (default 2000). */
-  maxQueries?: number;
 }
 
 /** Fewer genuine pairs than this and their quantile is too noisy to set a threshold. */
 const MIN_GENUINE = 10;
-
-export function calibrate(index: VectorIndex, options: CalibrationOptions = {}): Calibration {
-  const rowsByObject = groupRowsByObject(index);
-  const multi = [...rowsByObject.values()].filter((rows) => rows.length >= 2).flat();
-  const leaveOneOut = multi.length >= MIN_GENUINE;
-  const queries = spread(leaveOneOut ? multi : Array.from({ length: index.size }, (_, r) => r), options.maxQueries ?? 2000);
-  const impostor = impostorScores(index, queries, rowsByObject);
-  if (!leaveOneOut) return impostorsOnly(impostor, options, queries.length);
-  const genuine = queries.map((row) => bestOwnScore(index, row, rowsByObject.get(index.objectIdAt(row))!));
-  return fromScores(genuine, impostor, options, 'leave-one-out');
-}
 
 /** Catalogue rows, row-major, with the object of each. */
 export interface LabelledRows {
@@ -84,9 +65,9 @@ export interface CrossFitOptions extends CalibrationOptions {
 }
 
 /**
- * "Not in the catalogue" threshold for a space the catalogue's own photos shaped: a whitening
- * learns how they vary and spreads them apart more than any new photo, so a leave-one-out
- * threshold learned from them sits too low and lets most uncatalogued objects through. Each held-out set is scored in a space learned
+ * The threshold for a space the catalogue's own photos shaped: a whitening
+ * learns how they vary and spreads them apart more than any new photo, so a threshold learned
+ * from them in that space (leave-one-out) sits too low and lets most uncatalogued objects through. Each held-out set is scored in a space learned
  * without it, as a query will be: impostors are the photos of a group of objects left out
  * entirely (an uncatalogued object), genuine ones a photo of each object left out while its
  * other photos stay. The threshold then follows calibrate's rule. Costs one fit per fold: 5 on
@@ -184,8 +165,8 @@ function impostorsOnly(impostor: number[], options: CalibrationOptions, n: numbe
 function fromScores(genuine: number[], impostor: number[], options: CalibrationOptions, basis: Calibration['basis']): Calibration {
   const genuineFloor = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
   const impostorCeiling = quantile(impostor, options.impostorQuantile ?? 0.99);
-  // Where the two populations are apart, sit midway: a catalogue's leave-one-out pairs are few
-  // and often harder than a query's nearest view, so the genuine floor alone rejects too many.
+  // Where the two populations are apart, sit midway: a catalogue's held-out photos are few and
+  // often harder than a query's nearest view, so the genuine floor alone rejects too many.
   const threshold = impostorCeiling < genuineFloor ? (impostorCeiling + genuineFloor) / 2 : genuineFloor;
   return {
     threshold,
@@ -203,32 +184,6 @@ function fromScores(genuine: number[], impostor: number[], options: CalibrationO
 export function decide(topScore: number, secondScore: number | undefined, threshold: number, margin = 0): boolean {
   if (topScore < threshold) return true;
   return secondScore !== undefined && margin > 0 && topScore - secondScore < margin;
-}
-
-/** Best score of each query row against photos of other objects (skipping itself and its own object). */
-function impostorScores(index: VectorIndex, rows: number[], rowsByObject: Map<number, number[]>): number[] {
-  const maxPhotos = largestGroup(rowsByObject);
-  const queries = new Float32Array(rows.length * index.dims);
-  rows.forEach((row, i) => queries.set(index.vectorAt(row), i * index.dims));
-  // The own object's photos take at most maxPhotos places, so one more reaches another object.
-  const hits = index.searchBatch(queries, maxPhotos + 1);
-  return hits.flatMap((list, i) => {
-    const other = list.find((h) => h.objectId !== index.objectIdAt(rows[i]!));
-    return other ? [other.score] : [];
-  });
-}
-
-function bestOwnScore(index: VectorIndex, row: number, ownRows: number[]): number {
-  let best = -Infinity;
-  const v = index.vectorAt(row);
-  for (const other of ownRows) if (other !== row) best = Math.max(best, dot(v, 0, index.vectorAt(other), 0, index.dims));
-  return best;
-}
-
-/** At most `max` items picked at an even stride, so results are deterministic. */
-function spread(items: number[], max: number): number[] {
-  if (items.length <= max) return items;
-  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
 }
 
 /** Lower empirical quantile: at least (1 − q) of the values are at or above it. */

@@ -31,6 +31,23 @@ export function fitWhitening(rows: LabelledRows, fit: WhiteningFit): Promise<Pos
   return Postprocessor.fit(training, rows.dims, { mode: 'whiten', components: fit.components });
 }
 
+/** Learns a catalogue's ranking space (its post-processing) from rows: all of them, or a calibration fold's. */
+export type SpaceLearner = (rows: LabelledRows) => Promise<Postprocessor | undefined>;
+
+/**
+ * How identification learns its space for `postprocess`: whitening with `whitening`'s settings
+ * (by `fit`, in this thread or a worker), centring on the rows, or nothing; or, when one is
+ * given, a post-processing learned elsewhere (from field photos) that every fold keeps as is.
+ */
+export function spaceLearner(postprocess: 'none' | 'centre' | 'whiten', whitening: WhiteningFit,
+  options: { fixed?: Postprocessor; fit?: typeof fitWhitening } = {}): SpaceLearner {
+  const { fixed, fit = fitWhitening } = options;
+  if (fixed) return async () => fixed;
+  if (postprocess === 'whiten') return (rows) => fit(rows, whitening);
+  if (postprocess === 'centre') return (rows) => Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
+  return async () => undefined;
+}
+
 /** fitWhitening in a worker thread: the caller's thread stays free, and several fits run at once. */
 export function fitWhiteningApart(rows: LabelledRows, fit: WhiteningFit): Promise<Postprocessor> {
   const worker = startEngineWorker(import.meta.url, 'whitening-worker');
