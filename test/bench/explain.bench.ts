@@ -26,7 +26,7 @@
  * does); the plain cosine, which occlusion itself measures, is reported too.
  *
  * Usage: tsx test/bench/explain.bench.ts [pairs per dataset = 8] [step in % = 5]
- * About 28 s a pair on two cores (occlusion's 101 passes, 155 for the curves).
+ * About 20-30 s a pair on two cores (occlusion's 101 passes, 193 for the curves).
  * Writes the full curves and maps to test-artifacts/explain-curves.json.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
