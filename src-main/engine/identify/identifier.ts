@@ -149,8 +149,11 @@ export class Identifier {
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
     const fixed = domain && await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' });
     const learn = spaceLearner(postprocess, WHITENING, { fixed, fit: fitWhiteningApart });
-    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : await learn(rows);
-    const index = postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
+    // Centred on the catalogue itself, the ranking space is the verification's: its centring and index serve both.
+    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn)
+      : postprocess === 'centre' && !fixed ? centring : await learn(rows);
+    const index = postprocessor === centring ? this.verification.index
+      : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const calibration = await this.fittedCalibration(key, !domain,
       () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE }));
     this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
