@@ -47,17 +47,25 @@ export function rawDescriptors(set: EvalSet, models: readonly string[], variant:
   return { vectors, dims };
 }
 
+/** The compared vectors of every photo, the raw ones they come from, and the post-processing learned (none for raw). */
+export interface ComparedDescriptors {
+  vectors: Float32Array;
+  dims: number;
+  raw: { vectors: Float32Array; dims: number };
+  postprocessor?: Postprocessor;
+}
+
 /**
  * The compared vectors of every photo: raw, or post-processed with what was learned from the
  * catalogue rows (plus prototypes) or from the query rows, without their labels.
  */
 export async function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
-  rows: { catalogue: readonly number[]; queries: readonly number[] }): Promise<{ vectors: Float32Array; dims: number }> {
+  rows: { catalogue: readonly number[]; queries: readonly number[] }): Promise<ComparedDescriptors> {
   const raw = rawDescriptors(set, models, variant);
-  if (variant.postprocess === 'none') return raw;
+  if (variant.postprocess === 'none') return { ...raw, raw };
   const fitRows = variant.fitOn === 'queries' ? rows.queries : rows.catalogue;
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
   if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(training, fitRows.map((r) => set.photos[r]!.objectId), raw.dims);
-  const fitted = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
-  return { vectors: await fitted.applyMany(raw.vectors), dims: fitted.outDims };
+  const postprocessor = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
+  return { vectors: await postprocessor.applyMany(raw.vectors), dims: postprocessor.outDims, raw, postprocessor };
 }

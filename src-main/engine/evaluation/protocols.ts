@@ -5,11 +5,10 @@ import { DEFAULT_RECIPE } from '../identify/recipe';
 import { ObjectRanker } from '../search/aggregate';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { rankingSpace, spaceLearner } from '../search/fitted-space';
-import { Postprocessor } from '../search/postprocess';
 import { FlatIndex } from '../search/index';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
-import { comparedDescriptors, entryName, rawDescriptors, type DescriptorVariant } from './descriptors';
+import { comparedDescriptors, entryName, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
 import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind } from './scoring';
@@ -202,10 +201,9 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   const results: OpenSetResult[] = [];
   for (const models of options.models) {
     await checkpoint(options.signal);
-    const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
-    const index = new FlatIndex(dims);
-    index.add(catalogue.map((r) => set.photos[r]!.photoId), catalogue.map((r) => set.photos[r]!.objectId), gatherRows(vectors, dims, catalogue));
-    const { calibration, best } = await openSetDecision(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] }, index);
+    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
+    const { vectors, dims } = compared;
+    const { calibration, best } = await openSetDecision(set, options.variant, catalogue, compared);
     const known = best(gatherRows(vectors, dims, knownQueries));
     const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
@@ -229,16 +227,18 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
 }
 
 /** The threshold, and each query's best answer and the score it is compared with. */
-async function openSetDecision(set: EvalSet, models: readonly string[], variant: DescriptorVariant, rows: { catalogue: readonly number[]; queries: readonly number[] }, index: FlatIndex):
+async function openSetDecision(set: EvalSet, variant: DescriptorVariant, catalogue: readonly number[], compared: ComparedDescriptors):
   Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
   const { aggregation } = DEFAULT_RECIPE;
-  const raw = rawDescriptors(set, models, variant);
+  const { raw, postprocessor, vectors, dims } = compared;
+  const objectIds = Int32Array.from(catalogue, (r) => set.photos[r]!.objectId);
   // Learned from the query photos, the post-processing is one fixed space for every fold, as field photos' centring is.
-  const fixed = variant.fitOn === 'queries' && variant.postprocess !== 'none'
-    ? await Postprocessor.fit(gatherRows(raw.vectors, raw.dims, rows.queries), raw.dims, { mode: variant.postprocess }) : undefined;
-  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' }, { fixed });
-  const labelled = { vectors: gatherRows(raw.vectors, raw.dims, rows.catalogue), objectIds: Int32Array.from(rows.catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
+  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' },
+    { fixed: variant.fitOn === 'queries' ? postprocessor : undefined });
+  const index = new FlatIndex(dims);
+  index.add(catalogue.map((r) => set.photos[r]!.photoId), objectIds, gatherRows(vectors, dims, catalogue));
   const ranker = new ObjectRanker(index);
+  const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds, dims: raw.dims };
   return {
     calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation)),
     best: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!),

@@ -65,16 +65,16 @@ export interface CrossFitOptions extends CalibrationOptions {
 }
 
 /**
- * The threshold for a space the catalogue's own photos shaped: a whitening
- * learns how they vary and spreads them apart more than any new photo, so a threshold learned
- * from them in that space (leave-one-out) sits too low and lets most uncatalogued objects through. Each held-out set is scored in a space learned
- * without it, as a query will be: impostors are the photos of a group of objects left out
- * entirely (an uncatalogued object), genuine ones a photo of each object left out while its
- * other photos stay. The threshold then follows calibrate's rule. Costs one fit per fold: 5 on
- * a catalogue of 200 objects or more, up to 14 on one of few objects, whose rounds give few
- * genuine scores each. Catalogues past 1,500 photos are sampled: the fits stay exact, and a
- * space learned from fewer rows scores differently (800 rows put COIL's threshold at 0.150,
- * 1,500 at 0.212, for a catalogue of 1,784).
+ * The threshold for a space the catalogue's own photos shaped: a whitening learns how they vary
+ * and spreads them apart more than any new photo, so a threshold learned from them in that space
+ * (leave-one-out) sits too low and lets most uncatalogued objects through. Each held-out set is
+ * therefore scored in a space learned without it, as a query will be: impostors are the photos
+ * of a group of objects left out entirely (an uncatalogued object), genuine ones a photo of each
+ * object left out while its other photos stay. The threshold then follows the rule above
+ * (fromScores). Costs one fit per fold: 5 on a catalogue of 200 objects or more, up to 14 on
+ * one of few objects, whose rounds give few genuine scores each. Catalogues past 1,500 photos
+ * are sampled: the fits stay exact, and a space learned from fewer rows scores differently
+ * (800 rows put COIL's threshold at 0.150, 1,500 at 0.212, for a catalogue of 1,784).
  */
 export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: LabelledRows) => Promise<FittedSpace>, options: CrossFitOptions = {}): Promise<Calibration> {
   const random = mulberry32(options.seed ?? 1);
