@@ -46,8 +46,13 @@ export class JobRunner {
       'Wait for it to finish, or cancel it, then try again.');
   }
 
-  start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
+  /** Refuses a job of `kind` while another one runs: callers check before slow preparations. */
+  assertCanStart(kind: JobKind): void {
     this.assertIdle(WORDING[kind]?.start ?? `start ${kind}`);
+  }
+
+  start<K extends JobKind>(kind: K, work: Work<SummaryOf<K>>, after: () => void = () => {}): number {
+    this.assertCanStart(kind);
     const id = this.ids.next++;
     const controller = new AbortController();
     let shown = 0;

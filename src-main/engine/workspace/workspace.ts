@@ -251,7 +251,7 @@ export class Workspace {
 
   private async startEmbedding(): Promise<number> {
     const catalogue = this.openCatalogue();
-    this.jobs.assertIdle('start embedding');
+    this.jobs.assertCanStart('embed');
     const describer = await this.describerFor(catalogueRecipe(catalogue));
     return this.jobs.start('embed', async (signal, report) => {
       const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: report, batchSize: 8 });
@@ -265,7 +265,7 @@ export class Workspace {
   /** Training reads the descriptors as identification ranks them and adds the classifier to the catalogue. */
   private async startTraining(hidden: number): Promise<number> {
     const catalogue = this.openCatalogue();
-    this.jobs.assertIdle('train the classifier');
+    this.jobs.assertCanStart('train');
     const identifier = await this.identifierFor();
     return this.jobs.start('train', async (signal, report) => {
       const started = performance.now();
@@ -287,7 +287,7 @@ export class Workspace {
 
   private async startLearningDomain(folder: string): Promise<number> {
     const catalogue = this.openCatalogue();
-    this.jobs.assertIdle('learn the field domain');
+    this.jobs.assertCanStart('domain');
     const describer = await this.describerFor(catalogueRecipe(catalogue));
     return this.jobs.start('domain', async (signal, report) => {
       const { count, failed } = await learnFieldDomain(catalogue, describer, folder, { signal, onProgress: report });
