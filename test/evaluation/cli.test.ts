@@ -82,6 +82,10 @@ describe('a classifier stored in a catalogue', () => {
       catalogue.addPhotos(catalogue.collectionId('main'), [{ instanceId: 'EG9', subcollection: null, title: null, objectMetadata: {}, sha256: 'a'.repeat(64),
         originalPath: '/x.png', managedPath: null, format: 'png', width: 1, height: 1, metadata: {} }]);
       expect(storedClassifier(catalogue, DEFAULT_RECIPE)!.stale).toBe(true);
+      // One photo for most objects: nothing to learn how an object's photos vary from.
+      const singles = syntheticSet([1, 1, 2]);
+      const singleRows = { objectIds: Int32Array.from(singles.photos, (p) => p.objectId), vectors: singles.descriptors.get('m/mean')!, dims: 32 };
+      await expect(trainCatalogueClassifier(catalogue, DEFAULT_RECIPE, singleRows)).rejects.toThrow(/most of the catalogue's 3 objects have a single photo/);
     } finally {
       catalogue.close();
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VARIANT } from '../../src-main/engine/evaluation/descriptors';
+import { DEFAULT_VARIANT, recipeVariant } from '../../src-main/engine/evaluation/descriptors';
+import { DEFAULT_RECIPE } from '../../src-main/engine/identify/recipe';
 import { ranksOf } from '../../src-main/engine/evaluation/metrics';
 import { evaluate, type EvaluationOptions } from '../../src-main/engine/evaluation/protocols';
 import { syntheticSet } from './synthetic-set';
@@ -67,6 +68,17 @@ describe('the field and open-set protocols', () => {
     const result = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn'] });
     expect(result.summary).toEqual([expect.objectContaining({ protocol: 'field', classifier: 'knn', model: 'm', nTest: 20, top1: 1 })]);
     expect(result.means[0]!.byPhotos).toEqual({ 1: expect.objectContaining({ n: 20 }) });
+  });
+
+  it('measures a catalogue of single photos as identification treats it: centred on the field photos, without the instance classifier', async () => {
+    const recipe = recipeVariant(DEFAULT_RECIPE);
+    const single = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn', 'prototype', 'linear'], variant: recipe });
+    expect(single.variant).toEqual({ ...recipe, postprocess: 'centre', fitOn: 'queries' });
+    expect(single.summary.map((r) => r.classifier)).toEqual(['knn', 'prototype']);
+    await expect(evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['linear'], variant: recipe }))
+      .rejects.toThrow(/most catalogue objects here have a single photo/);
+    const several = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], classifiers: ['linear'], variant: recipe });
+    expect([several.variant, several.summary.map((r) => r.classifier)]).toEqual([recipe, ['linear']]);
   });
 
   it('rejects most photos of held-out objects while still answering known ones', async () => {

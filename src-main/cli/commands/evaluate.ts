@@ -142,7 +142,7 @@ export const evaluateCommand: Command = {
       ...result,
       manifest,
       dataset: { photos: set.photos.length, objects: new Set(set.photos.map((p) => p.objectId)).size, unreadable: set.unreadable },
-      settings: { ...settings, descriptors: describeVariant(settings.variant), models: settings.models.map((m) => m.join('+')) },
+      settings: { ...settings, variant: result.variant, descriptors: describeVariant(result.variant), models: settings.models.map((m) => m.join('+')) },
       modelBytes: modelBytes(models),
       seconds: (performance.now() - started) / 1000,
     };

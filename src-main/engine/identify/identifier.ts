@@ -13,7 +13,7 @@ import { dot } from '../search/vectors';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
 import { fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
-import { recipeKey, storageKey, type DescriptorRecipe } from './recipe';
+import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 export interface IdentifiedObject {
   rank: number;
@@ -83,19 +83,6 @@ const CALIBRATION_FITS_AT_ONCE = Math.min(4, availableParallelism());
 /** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
 const FUSION_CANDIDATES = 50;
 
-/**
- * Whitening learns which directions vary within an object; with mostly one photo per object
- * there is nothing to learn it from, and on grocery-dev's one-picture catalogue it cost 8 to 10
- * points of top-1. Such catalogues are centred instead.
- */
-function effectivePostprocess(wanted: DescriptorRecipe['postprocess'], objectIds: Int32Array): DescriptorRecipe['postprocess'] {
-  if (wanted !== 'whiten') return wanted;
-  const photos = new Map<number, number>();
-  for (const id of objectIds) photos.set(id, (photos.get(id) ?? 0) + 1);
-  const several = [...photos.values()].filter((n) => n >= 2).length;
-  return several * 2 >= photos.size ? 'whiten' : 'centre';
-}
-
 function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Array, dims: number): FlatIndex {
   const index = new FlatIndex(dims);
   index.add(rows.photoIds, rows.objectIds, vectors);
@@ -145,7 +132,7 @@ export class Identifier {
     }
     const centring = await Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
     this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
-    const postprocess = effectivePostprocess(this.recipe.postprocess, rows.objectIds);
+    const postprocess = postprocessFor(this.recipe.postprocess, rows.objectIds);
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
     const fixed = domain && await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' });
     const learn = spaceLearner(postprocess, WHITENING, { fixed, fit: fitWhiteningApart });

@@ -2,7 +2,8 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { InstanceClassifier, trainInstanceClassifier, type ClassifierOptions } from '../evaluation/classifier';
 import { gatherRows, softmaxRows } from '../evaluation/linalg';
 import { seededStream, shuffled } from '../random';
-import { recipeKey, type DescriptorRecipe } from './recipe';
+import { UserError } from '../errors';
+import { mostlySeveralPhotos, recipeKey, type DescriptorRecipe } from './recipe';
 
 /**
  * The instance classifier that lives in a catalogue, trained on its post-processed descriptors
@@ -25,6 +26,10 @@ export interface CatalogueRows {
  */
 export async function trainCatalogueClassifier(catalogue: Catalogue, recipe: DescriptorRecipe, rows: CatalogueRows, options: ClassifierOptions = {}): Promise<InstanceClassifier> {
   const objectIds = Int32Array.from(new Set(rows.objectIds)).sort();
+  if (!mostlySeveralPhotos(rows.objectIds)) {
+    throw new UserError('INVALID_ARGUMENT', `The instance classifier learns how photos of one object vary, but most of the catalogue's ${objectIds.length} objects have a single photo.`,
+      'Identification ranks objects without it. Train it once most objects have two photos or more.');
+  }
   const classOf = new Map(Array.from(objectIds, (id, c) => [id, c]));
   const val = validationRows(rows.objectIds, options.seed ?? 1);
   const train = Array.from(rows.objectIds.keys()).filter((r) => !val.has(r));

@@ -43,7 +43,7 @@ export class Evaluations {
       ...result,
       manifest: request.manifest,
       dataset: { photos: set.photos.length, objects: new Set(set.photos.map((p) => p.objectId)).size, unreadable: set.unreadable },
-      settings: { ...options, descriptors: describeVariant(options.variant), models: request.models.map((m) => m.join('+')) },
+      settings: { ...options, variant: result.variant, descriptors: describeVariant(result.variant), models: request.models.map((m) => m.join('+')) },
       modelBytes: modelBytes(models, this.settings.modelsDir),
       seconds: (performance.now() - started) / 1000,
     };
