@@ -226,6 +226,8 @@ export interface Match {
 export interface Identification {
   notInCatalogue: boolean;
   threshold: number;
+  /** What the threshold was learned from and how it did there, as a sentence. */
+  thresholdBasis: string;
   results: Match[];
   /** Entry in the catalogue's identification log. */
   logId: number;

@@ -69,7 +69,7 @@ for (const q of picked) {
   total.push(performance.now() - t);
   if (answer.results[0].instanceId === q.instance_id) correct++;
   if (!answer.notInCatalogue) answered++;
-  calibration = `threshold ${answer.threshold.toFixed(3)} (${answer.calibration.basis}, ${answer.calibration.n} genuine scores)`;
+  calibration = `threshold ${answer.threshold.toFixed(3)} (${answer.calibration.basis}, ${answer.calibration.genuineScores} genuine and ${answer.calibration.impostorScores} impostor scores)`;
 }
 console.log(`identify, ${picked.length} queries: p50 ${median(total).toFixed(0)} ms, p95 ${p95(total).toFixed(0)} ms ` +
   `(decode + embed alone: p50 ${median(describeOnly).toFixed(0)} ms); top-1 ${correct}/${picked.length}; answered ${answered}/${picked.length} at ${calibration}`);

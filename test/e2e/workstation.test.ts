@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     const stored = () => {
       const db = new Database(join(tmp.dir, 'oriental-museum.sqlite'), { readonly: true });
       try {
-        return db.prepare("SELECT key FROM artifacts WHERE key LIKE 'calibration:cross-fitted:%'").all().length;
+        return db.prepare("SELECT key FROM artifacts WHERE key LIKE 'calibration:%'").all().length;
       } finally {
         db.close();
       }
@@ -149,6 +149,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await visible(page.getByText('Only the boxed region is compared.'));
     await page.getByTestId('identify').click();
     await containsText(page.getByTestId('best-match'), `Best match: ${fixture.heldOut.instanceId}`);
+    await containsText(page.getByTestId('threshold-basis'), 'Threshold learned from the catalogue\'s own photos');
     await containsText(page.getByTestId('match').first(), fixture.heldOut.instanceId);
     await visible(page.getByRole('region', { name: 'Compare' }));
     await page.waitForLoadState('networkidle');

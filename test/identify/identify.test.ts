@@ -114,7 +114,7 @@ describe('single-photo catalogues and the field domain', () => {
   beforeAll(async () => {
     tmp = tempDir();
     for (let o = 0; o < 8; o++) await syntheticView(join(tmp.dir, 'objects', `EG${o}`, 'catalogue.png'), o * 3 + 2, 0);
-    for (let f = 0; f < 6; f++) await syntheticView(join(tmp.dir, 'field', `${f}.png`), 100 + f, f % 3 + 1);
+    for (let f = 0; f < 24; f++) await syntheticView(join(tmp.dir, 'field', `${f}.png`), 100 + f, f % 3 + 1);
     catalogue = Catalogue.open(join(tmp.dir, 'cat.sqlite'), { create: true });
     await runImport(catalogue, planFromFolderTree(join(tmp.dir, 'objects')));
     describer = await Describer.open(recipe, { provider: 'cpu' });
@@ -129,12 +129,13 @@ describe('single-photo catalogues and the field domain', () => {
   it('centres instead of whitening when objects have one photo each, and learns the field domain from a folder', async () => {
     const query = [{ path: await syntheticView(join(tmp.dir, 'query.png'), 5 * 3 + 2, 2) }];
     const before = await new Identifier(catalogue, describer).identify(query);
-    expect(before).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 0 });
+    expect(before).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 0, calibration: { impostorsFrom: 'held-out objects', impostorScores: 8 } });
     expect(before.results[0].instanceId).toBe('EG5');
 
-    expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 6, failed: [] });
+    expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });
     const after = await new Identifier(catalogue, describer).identify(query);
-    expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 6 });
+    // The field photos' runner-up objects are now the impostors the threshold is learned from.
+    expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 24, calibration: { impostorsFrom: 'field photos', impostorScores: 24 } });
     expect(after.results[0].instanceId).toBe('EG5');
   });
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { calibrateCrossFitted, decide, type LabelledRows } from '../../src-main/engine/search/calibrate';
+import { calibrateCrossFitted, decide, describeCalibration, type LabelledRows } from '../../src-main/engine/search/calibrate';
 import { fitWhitening, fitWhiteningApart, rankingSpace } from '../../src-main/engine/search/fitted-space';
+import { ObjectRanker } from '../../src-main/engine/search/aggregate';
+import { FlatIndex } from '../../src-main/engine/search/index';
 import { Postprocessor } from '../../src-main/engine/search/postprocess';
-import { clusteredCatalogue } from './synthetic';
+import { clusteredCatalogue, randomMatrix } from './synthetic';
 
 describe('calibrateCrossFitted', () => {
   // 60 objects of 6 photos in 128 dimensions: objects 0-49 are catalogued with 4 photos each,
@@ -45,9 +47,37 @@ describe('calibrateCrossFitted', () => {
     const single = rowsWhere((_, p) => p === 0);
     const centred = async (rows: LabelledRows) => rankingSpace(rows, await Postprocessor.fit(rows.vectors, dims, { mode: 'centre' }), 'prototype');
     const result = await calibrateCrossFitted(single, centred, { impostorQuantile: 0.9 });
-    expect(result).toMatchObject({ basis: 'nearest-other-only', genuineAcceptRate: null, n: 60 });
+    expect(result).toMatchObject({ basis: 'nearest-other-only', genuineAcceptRate: null, genuineScores: 0, impostorScores: 60 });
     expect(result.impostorAcceptRate).toBeLessThanOrEqual(0.1 + 1e-9);
     expect(result.impostorAcceptRate).toBeGreaterThan(0);
+  });
+
+  it('takes impostor scores from field photos when given, so a catalogue of single photos answers photos taken elsewhere', async () => {
+    const single = rowsWhere((o, p) => o < 50 && p === 0);
+    // Photos taken elsewhere share a component the catalogue's pictures lack.
+    const shift = randomMatrix(1, dims, 5).map((v) => v / Math.sqrt(dims));
+    const elsewhere = (rows: LabelledRows) => ({ ...rows, vectors: rows.vectors.map((v, i) => v + shift[i % dims]!) });
+    const [known, unknown] = [elsewhere(rowsWhere((o, p) => o < 50 && p > 0)), elsewhere(rowsWhere((o, p) => o >= 50 && p > 0))];
+    const centring = await Postprocessor.fit(Float32Array.from([...known.vectors, ...unknown.vectors]), dims, { mode: 'centre' });
+    const index = new FlatIndex(dims);
+    index.add(Int32Array.from(single.objectIds.keys()), single.objectIds, await centring.applyMany(single.vectors));
+    const ranker = new ObjectRanker(index);
+    const best = async (rows: LabelledRows) => ranker.rankBatch(await centring.applyMany(rows.vectors), 'prototype', 1).map((m) => m[0]!.score);
+    const field = Float32Array.from([...known.vectors, ...unknown.vectors]);
+    const fieldImpostors = ranker.runnerUpScores(await centring.applyMany(field), 'prototype');
+    let fits = 0;
+    const fixed = async (rows: LabelledRows) => (fits++, rankingSpace(rows, centring, 'prototype'));
+    const fromCatalogue = await calibrateCrossFitted(single, fixed);
+    const fromField = await calibrateCrossFitted(single, fixed, { fieldImpostors });
+    expect(fits).toBe(4); // the catalogue's impostor folds only: field photos need none
+    expect(fromField).toMatchObject({ impostorsFrom: 'field photos', basis: 'nearest-other-only', impostorScores: 250 + 50 });
+    // Too few field photos say little about the impostors' tail: the catalogue's are used.
+    expect(await calibrateCrossFitted(single, fixed, { fieldImpostors: fieldImpostors.slice(0, 19) })).toEqual(fromCatalogue);
+    const answered = async (rows: LabelledRows, t: number) => (await best(rows)).filter((s) => s >= t).length / rows.objectIds.length;
+    // Catalogue pictures resemble each other more than any field photo resembles them.
+    expect(await answered(known, fromCatalogue.threshold)).toBeLessThan(0.1);
+    expect(await answered(known, fromField.threshold)).toBeGreaterThan(0.9);
+    expect(await answered(unknown, fromField.threshold)).toBeLessThan(0.05);
   });
 
   it('fits a whitening in a worker thread exactly as in this one', async () => {
@@ -58,7 +88,16 @@ describe('calibrateCrossFitted', () => {
   it('is deterministic for a seed, however many folds run at once, and samples large catalogues by whole objects', async () => {
     const a = await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 });
     expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3, concurrency: 4 })).toEqual(a);
-    expect(a.n).toBeLessThanOrEqual(3 * 25);
+    expect(a.genuineScores).toBeLessThanOrEqual(3 * 25);
+  });
+});
+
+describe('describeCalibration', () => {
+  it('says what the threshold was learned from and how often each kind of photo reaches it', () => {
+    const base = { threshold: 0.4, genuineScores: 300, impostorScores: 120, basis: 'cross-fitted', impostorsFrom: 'held-out objects', genuineAcceptRate: 0.962, impostorAcceptRate: 0.031 } as const;
+    expect(describeCalibration(base)).toMatch(/catalogue's own photos: 96\.2 % of held-out photos of catalogued objects reach it, and 3\.1 % of photos of objects left out/);
+    expect(describeCalibration({ ...base, basis: 'nearest-other-only', genuineAcceptRate: null })).toMatch(/own pictures: 3\.1 % [^]*learning field photos/);
+    expect(describeCalibration({ ...base, basis: 'nearest-other-only', genuineAcceptRate: null, impostorsFrom: 'field photos' })).toMatch(/^Threshold learned from 120 field photos: 3\.1 %/);
   });
 });
 

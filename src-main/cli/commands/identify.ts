@@ -2,6 +2,7 @@ import { UserError } from '../../engine/errors';
 import type { CropBox } from '../../engine/inference/image';
 import { Identifier, type Identification } from '../../engine/identify/identifier';
 import { catalogueRecipe } from '../../engine/identify/recipe';
+import { describeCalibration } from '../../engine/search/calibrate';
 import { optionalString, withCatalogue, type CliIO, type Command, type OptionValues } from '../command';
 import { SESSION_OPTIONS, withDescriber } from './session-options';
 
@@ -21,6 +22,7 @@ function printTable(answer: Identification, io: CliIO): void {
   io.out(answer.notInCatalogue
     ? `NOT IN THE CATALOGUE: the closest object scores below the catalogue's threshold (${answer.threshold.toFixed(3)}).`
     : `Best match: ${answer.results[0].instanceId} (score ${answer.results[0].score.toFixed(3)}; threshold ${answer.threshold.toFixed(3)}).`);
+  io.out(describeCalibration(answer.calibration));
   io.out('rank  score   accession number      sub-collection        title');
   for (const r of answer.results) {
     io.out(`${String(r.rank).padStart(4)}  ${r.score.toFixed(3)}  ${r.instanceId.padEnd(20)}  ${(r.subcategory ?? '').padEnd(20)}  ${r.title ?? ''}`);
@@ -50,6 +52,7 @@ export const identifyCommand: Command = {
         io.out(JSON.stringify({
           notInCatalogue: answer.notInCatalogue,
           threshold: answer.threshold,
+          thresholdBasis: describeCalibration(answer.calibration),
           classifier: answer.classifier,
           results: answer.results.map((r) => ({
             rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,

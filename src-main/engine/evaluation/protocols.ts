@@ -225,9 +225,10 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   const results: OpenSetResult[] = [];
   for (const models of options.models) {
     await checkpoint(options.signal);
-    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries: [...knownQueries, ...unknownQueries] });
+    const queries = [...knownQueries, ...unknownQueries];
+    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries });
     const { vectors, dims } = compared;
-    const { calibration, best } = await openSetDecision(set, options.variant, catalogue, compared);
+    const { calibration, best } = await openSetDecision(set, options.variant, { catalogue, queries }, compared);
     const known = best(gatherRows(vectors, dims, knownQueries));
     const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
@@ -251,8 +252,9 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
 }
 
 /** The threshold, and each query's best answer and the score it is compared with. */
-async function openSetDecision(set: EvalSet, variant: DescriptorVariant, catalogue: readonly number[], compared: ComparedDescriptors):
+async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: { catalogue: readonly number[]; queries: readonly number[] }, compared: ComparedDescriptors):
   Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
+  const { catalogue } = rows;
   const { aggregation } = DEFAULT_RECIPE;
   const { raw, postprocessor, vectors, dims } = compared;
   const objectIds = Int32Array.from(catalogue, (r) => set.photos[r]!.objectId);
@@ -263,8 +265,10 @@ async function openSetDecision(set: EvalSet, variant: DescriptorVariant, catalog
   index.add(catalogue.map((r) => set.photos[r]!.photoId), objectIds, gatherRows(vectors, dims, catalogue));
   const ranker = new ObjectRanker(index);
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds, dims: raw.dims };
+  // The query photos, unlabelled, are the field photos too: their runner-ups are the impostors.
+  const fieldImpostors = variant.fitOn === 'queries' ? ranker.runnerUpScores(gatherRows(vectors, dims, rows.queries), aggregation) : undefined;
   return {
-    calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation)),
+    calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors }),
     best: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!),
   };
 }

@@ -141,9 +141,12 @@ export class Identifier {
       : postprocess === 'centre' && !fixed ? centring : await learn(rows);
     const index = postprocessor === centring ? this.verification.index
       : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
-    const calibration = await this.fittedCalibration(key, !domain,
-      () => calibrateCrossFitted(rows, async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE }));
-    this.ranking = { index, ranker: new ObjectRanker(index), postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
+    const ranker = new ObjectRanker(index);
+    // Field photos are scored as queries will be: their runner-up objects are the impostors.
+    const fieldImpostors = domain && ranker.runnerUpScores(await postprocessor!.applyMany(domain.vectors), this.recipe.aggregation);
+    const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
+      async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
+    this.ranking = { index, ranker, postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -177,7 +180,7 @@ export class Identifier {
 
   /** Kept in the catalogue unless `kept` is false: a threshold learned with field photos' centring depends on them, which the key does not name. */
   private async fittedCalibration(key: string, kept: boolean, fit: () => Promise<Calibration>): Promise<Calibration> {
-    const name = `calibration:cross-fitted:${key}`;
+    const name = `calibration:${key}`;
     const stored = kept ? this.catalogue.getArtifact(name) : undefined;
     if (stored?.json && !stored.stale) return stored.json as Calibration;
     const fitted = await fit();

@@ -43,6 +43,14 @@ export class ObjectRanker {
     return photoHits.map((hits, i) => rankObjects(this.scoreObjects(hits, queries, i, method), k));
   }
 
+  /**
+   * Each query's second-best object score. Whichever object a photo shows, its runner-up is
+   * another one, so unlabelled photos give impostor scores this way.
+   */
+  runnerUpScores(queries: Float32Array, method: AggregationMethod): number[] {
+    return this.rankBatch(queries, method, 2).map((m) => m[1]?.score ?? -1);
+  }
+
   /** Several photos of one unknown object, fused into one query: the normalised mean of their normalised vectors. */
   rankFused(queries: Float32Array, method: AggregationMethod, k = 10): ObjectMatch[] {
     return this.rank(fuseMeanEmbedding(queries, this.index.dims), method, k);

@@ -12,6 +12,10 @@ import { mulberry32, shuffled } from '../random';
  * nearest-other-only: when every object has a single photo there are no genuine scores; the
  * threshold is then a high quantile of the impostors'. It only bounds false accepts and says
  * nothing about missed matches, so it is a weaker estimate.
+ *
+ * Impostor scores come from the catalogue (its objects left out in turn) or, when the user gave
+ * field photos, from those: each one's runner-up object (ObjectRanker.runnerUpScores), measured
+ * in the domain queries come from.
  */
 export interface Calibration {
   threshold: number;
@@ -20,8 +24,10 @@ export interface Calibration {
   /** Share of impostor (other-object) best scores at or above the threshold. */
   impostorAcceptRate: number;
   basis: 'cross-fitted' | 'nearest-other-only';
-  /** Photos scored to reach it. */
-  n: number;
+  impostorsFrom: 'held-out objects' | 'field photos';
+  /** Scores it was learned from: genuine (0 without) and impostor. */
+  genuineScores: number;
+  impostorScores: number;
 }
 
 export interface CalibrationOptions {
@@ -33,6 +39,9 @@ export interface CalibrationOptions {
 
 /** Fewer genuine pairs than this and their quantile is too noisy to set a threshold. */
 const MIN_GENUINE = 10;
+
+/** Fewer field photos than this say too little about how high an impostor can score; the catalogue's are used instead. */
+export const MIN_FIELD_IMPOSTORS = 20;
 
 /** Catalogue rows, row-major, with the object of each. */
 export interface LabelledRows {
@@ -62,6 +71,8 @@ export interface CrossFitOptions extends CalibrationOptions {
   seed?: number;
   /** Folds fitted at once (give `fit` a worker: the fits are plain JS). */
   concurrency?: number;
+  /** Impostor scores measured on field photos, used instead of the held-out objects' (whose folds are then skipped) when there are enough. */
+  fieldImpostors?: number[];
 }
 
 /**
@@ -80,7 +91,8 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
   const random = mulberry32(options.seed ?? 1);
   const sample = objectSample(rows, options.maxRows ?? 1500, random);
   const objects = shuffled([...new Set(sample.objectIds)], random);
-  const groups = options.impostorFolds ?? 4;
+  const field = options.fieldImpostors && options.fieldImpostors.length >= MIN_FIELD_IMPOSTORS ? options.fieldImpostors : undefined;
+  const groups = field ? 0 : options.impostorFolds ?? 4;
   const impostorFolds = Array.from({ length: groups }, (_, g) => {
     const out = new Set(objects.filter((_, i) => i % groups === g));
     return (row: number) => out.has(sample.objectIds[row]!);
@@ -96,10 +108,11 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
     held += [...rank.counts.values()].filter((n) => n > f + 1).length;
   }
   const scores = await inTurns([...impostorFolds, ...genuineFolds], options.concurrency ?? 1, (held) => heldOutScores(sample, held, fit));
-  const impostor = scores.slice(0, groups).flat();
+  const impostor = field ?? scores.slice(0, groups).flat();
   const genuine = scores.slice(groups).flat();
-  if (genuine.length < MIN_GENUINE) return impostorsOnly(impostor, options, impostor.length);
-  return fromScores(genuine, impostor, options, 'cross-fitted');
+  const impostorsFrom = field ? 'field photos' : 'held-out objects';
+  if (genuine.length < MIN_GENUINE) return { ...impostorsOnly(impostor, options), impostorsFrom };
+  return { ...fromScores(genuine, impostor, options), impostorsFrom };
 }
 
 /** `work` on every item, at most `limit` at a time; results in the items' order. */
@@ -156,13 +169,13 @@ function photoRanks(objectIds: Int32Array): { of: Int32Array; counts: Map<number
 }
 
 /** With no genuine scores to learn from: a high quantile of the impostors'. */
-function impostorsOnly(impostor: number[], options: CalibrationOptions, n: number): Calibration {
+function impostorsOnly(impostor: number[], options: CalibrationOptions): Omit<Calibration, 'impostorsFrom'> {
   const threshold = quantile(impostor, options.impostorQuantile ?? 0.99);
-  return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', n };
+  return { threshold, genuineAcceptRate: null, impostorAcceptRate: shareAtLeast(impostor, threshold), basis: 'nearest-other-only', genuineScores: 0, impostorScores: impostor.length };
 }
 
 /** The threshold rule, from genuine and impostor scores. */
-function fromScores(genuine: number[], impostor: number[], options: CalibrationOptions, basis: Calibration['basis']): Calibration {
+function fromScores(genuine: number[], impostor: number[], options: CalibrationOptions): Omit<Calibration, 'impostorsFrom'> {
   const genuineFloor = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
   const impostorCeiling = quantile(impostor, options.impostorQuantile ?? 0.99);
   // Where the two populations are apart, sit midway: a catalogue's held-out photos are few and
@@ -172,9 +185,24 @@ function fromScores(genuine: number[], impostor: number[], options: CalibrationO
     threshold,
     genuineAcceptRate: shareAtLeast(genuine, threshold),
     impostorAcceptRate: shareAtLeast(impostor, threshold),
-    basis,
-    n: genuine.length,
+    basis: 'cross-fitted',
+    genuineScores: genuine.length,
+    impostorScores: impostor.length,
   };
+}
+
+/** What a threshold was learned from and how it did there, in a sentence for the person reading an answer. */
+export function describeCalibration(c: Calibration): string {
+  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  if (c.impostorsFrom === 'field photos') {
+    return `Threshold learned from ${c.impostorScores} field photos: ${pct(c.impostorAcceptRate)} of their scores against objects they do not show reach it.`;
+  }
+  if (c.genuineAcceptRate !== null) {
+    return `Threshold learned from the catalogue's own photos: ${pct(c.genuineAcceptRate)} of held-out photos of catalogued objects reach it, `
+      + `and ${pct(c.impostorAcceptRate)} of photos of objects left out of the catalogue.`;
+  }
+  return `Threshold learned from the catalogue's own pictures: ${pct(c.impostorAcceptRate)} of them score this high against another object. `
+    + 'Photos taken elsewhere usually score lower than that; learning field photos (Catalogue, Field photos) fits the threshold to them.';
 }
 
 /**

@@ -17,6 +17,7 @@ import type { ProviderName } from '../inference/session';
 import { embedCatalogue } from '../jobs/embed-catalogue';
 import { ProgressMeter } from '../jobs/progress';
 import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
+import { describeCalibration } from '../search/calibrate';
 import type { WorkspaceHandlers } from './dispatch';
 import { Evaluations } from './evaluations';
 import { Explanations, overlayFile } from './explanations';
@@ -329,6 +330,7 @@ export class Workspace {
     return {
       notInCatalogue: answer.notInCatalogue,
       threshold: answer.threshold,
+      thresholdBasis: describeCalibration(answer.calibration),
       logId: answer.logId,
       results: answer.results.map((r) => ({
         rank: r.rank, objectId: r.objectId, instanceId: r.instanceId, title: r.title, subcollection: r.subcategory,
