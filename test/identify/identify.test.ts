@@ -8,10 +8,12 @@ import { planFromManifest } from '../../src-main/engine/catalogue/import-manifes
 import { Describer } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
 import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
-import { DEFAULT_RECIPE, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
+import { DEFAULT_RECIPE, recipeKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
+import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
 import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
 import { tempDir } from '../helpers/files';
+import { randomMatrix } from '../search/synthetic';
 import { COIL, hasCoil, manifestRows, syntheticPhoto, syntheticView } from '../helpers/photos';
 
 /** Six COIL objects photographed every 60 degrees; the views in between are held out as queries. */
@@ -82,6 +84,16 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(answer.notInCatalogue).toBe(true);
     expect(answer.results[0].score).toBeLessThan(answer.threshold);
     expect(answer.calibration.basis).toBe('cross-fitted');
+  });
+
+  it('learns again a whitening stored with an earlier default shrinkage', async () => {
+    const key = `whitening:${recipeKey(DEFAULT_RECIPE)}`;
+    const stored = () => Postprocessor.deserialise(catalogue.getArtifact(key)!.blob!);
+    const { inDims } = stored();
+    const old = await Postprocessor.fit(randomMatrix(40, inDims, 1), inDims, { shrinkage: 0.1 });
+    catalogue.putArtifact(key, { blob: old.serialise() });
+    await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
+    expect(stored().shrinkage).toBeCloseTo(DEFAULT_SHRINKAGE, 6);
   });
 
   it('fuses the trained instance classifier with retrieval until the catalogue changes', async () => {

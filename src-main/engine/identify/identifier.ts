@@ -8,7 +8,7 @@ import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/agg
 import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } from '../search/calibrate';
 import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
-import { Postprocessor, concatDescriptors } from '../search/postprocess';
+import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
@@ -172,7 +172,9 @@ export class Identifier {
 
   private async fittedWhitening(key: string, rows: LabelledRows, learn: SpaceLearner): Promise<Postprocessor> {
     const stored = this.catalogue.getArtifact(`whitening:${key}`);
-    if (stored?.blob && !stored.stale) return Postprocessor.deserialise(stored.blob);
+    const kept = stored?.blob && !stored.stale ? Postprocessor.deserialise(stored.blob) : undefined;
+    // One learned with an earlier default shrinkage is learned again.
+    if (kept && Math.abs(kept.shrinkage - DEFAULT_SHRINKAGE) < 1e-6) return kept;
     const fitted = (await learn(rows))!;
     this.catalogue.putArtifact(`whitening:${key}`, { blob: fitted.serialise() });
     return fitted;

@@ -24,9 +24,18 @@ export interface WhiteningOptions {
   /**
    * Shrinkage: each component is divided by sqrt(λ + shrinkage · mean λ), so directions
    * with almost no variance (noise, or rank deficiency when few photos) are not blown up.
+   * Default DEFAULT_SHRINKAGE.
    */
   shrinkage?: number;
 }
+
+/**
+ * Measured against 0.1 (recipe descriptors, COIL λ = 2.7): uncatalogued objects' photos rejected
+ * at 95 % of known ones answered rose from 79.8 to 83.0 % (20 seeds), paper-protocol top-1 at
+ * ≥3 photos from 96.8 to 97.2 % (10 seeds); 0.01 and 0.001 gave no more and cost nearest
+ * neighbour 2 to 12 points.
+ */
+export const DEFAULT_SHRINKAGE = 0.03;
 
 const MAGIC = 0x50504c41; // "ALPP"
 const FORMAT_VERSION = 1;
@@ -54,7 +63,7 @@ export class Postprocessor {
     const x = normaliseRows(evenSample(rows, dims, MAX_FIT_ROWS), dims);
     const mean = columnMean(x, dims);
     const mode = options.mode ?? 'whiten';
-    const shrinkage = options.shrinkage ?? 0.1;
+    const shrinkage = options.shrinkage ?? DEFAULT_SHRINKAGE;
     if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
     const outDims = Math.min(options.components ?? dims, dims, x.length / dims - 1);
     const { values, vectors, meanLambda } = await principalAxes(x, mean, dims, outDims);
