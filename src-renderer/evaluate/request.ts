@@ -38,7 +38,7 @@ export function parseSeeds(text: string): number[] | null {
 
 const splits = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 
-/** Each backbone on its own, then all of them joined; with more than one entry the engine scores their ensemble too. */
+/** Each backbone on its own, then all of them joined; with two single backbones or more the engine scores their ensemble too. */
 export function modelEntries(form: Pick<EvaluationForm, 'backbones' | 'each' | 'joined'>): string[][] {
   const entries = form.each ? form.backbones.map((b) => [b]) : [];
   if (form.joined && form.backbones.length > 1) entries.push([...form.backbones]);

@@ -41,6 +41,14 @@ describe('the paper protocol', () => {
       const [single, ensemble] = ['m', 'ensemble'].map((model) => result.summary.find((s) => s.classifier === kind && s.model === model)!);
       expect(ensemble).toEqual({ ...single, model: 'ensemble' });
     }
+    // A joined entry is reported on its own and stays out of the single models' ensemble.
+    const [a, b] = [syntheticSet(Array(12).fill(5), { model: 'a', noise: 1.2 }), syntheticSet(Array(12).fill(5), { model: 'b', noise: 1.2, seed: 8 })];
+    const two = { ...a, descriptors: new Map([...a.descriptors, ...b.descriptors]), dims: new Map([...a.dims, ...b.dims]) };
+    const options = { ...base, classifiers: ['knn' as const], seeds: [1, 2, 3] };
+    const singles = await evaluate(two, { ...options, models: [['a'], ['b']] });
+    const withJoined = await evaluate(two, { ...options, models: [['a'], ['b'], ['a', 'b']] });
+    expect(withJoined.summary.map((s) => s.model)).toEqual(['a', 'b', 'a+b', 'ensemble']);
+    expect(withJoined.summary[3]).toEqual(singles.summary[2]);
   });
 
   it('scores prototype and linear fused, as identification answers, only when both are chosen', async () => {

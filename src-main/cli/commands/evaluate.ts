@@ -11,7 +11,8 @@ import { modelBytes } from '../../engine/models/registry';
 import { optionalString, requiredString, type Command, type OptionValues } from '../command';
 import { sessionSettings, SESSION_OPTIONS } from './session-options';
 
-const DEFAULT_MODELS = 'inception-v3-mixed5,mobilenet-v2-140';
+/** Each backbone on its own (and their ensemble), as the paper compared them, and joined, as identification describes photos. */
+const DEFAULT_MODELS = [...DEFAULT_RECIPE.parts.map((p) => p.model), DEFAULT_RECIPE.parts.map((p) => p.model).join('+')].join(',');
 
 function invalid(option: string, value: string, hint: string): UserError {
   return new UserError('INVALID_ARGUMENT', `--${option} ${value} is not valid.`, hint);
@@ -113,7 +114,7 @@ export const evaluateCommand: Command = {
     'per-object-poisson': { type: 'string', value: 'L', description: 'First keep 3 + Poisson(L) photos per object (at most 20), drawn with the seed.' },
     seed: { type: 'string', value: 'S,…', description: 'Seeds, e.g. 1,2,3 or 1-10; figures are given per seed and as the mean (default 1).' },
     classifier: { type: 'string', value: 'KIND', description: 'knn, prototype, linear (trained instance classifier), or all (default). With prototype and linear, a "fused" row scores them together, as identification does.' },
-    model: { type: 'string', value: 'IDS', description: `Models, comma-separated; join models into one descriptor with + (default ${DEFAULT_MODELS}). Several give an ensemble too.` },
+    model: { type: 'string', value: 'IDS', description: `Models, comma-separated; join models into one descriptor with + (default ${DEFAULT_MODELS}). Two single models or more give an ensemble too.` },
     'catalogue-split': { type: 'string', value: 'A[,B]', description: 'Field/open: split values that form the catalogue, e.g. catalogue,train.' },
     'query-split': { type: 'string', value: 'C', description: 'Field/open: split values of the query photos, e.g. val.' },
     descriptors: { type: 'string', value: 'BASE', description: 'recipe (default): as identification describes photos (its pooling, flip, whitening on catalogue + prototypes); raw: mean pooling, no flip, no post-processing, as the paper. The options below change one part of it.' },

@@ -18,7 +18,7 @@ export type ProtocolName = 'paper' | 'field' | 'open';
 
 export interface EvaluationOptions {
   protocol: ProtocolName;
-  /** Each entry is one model, or several joined into one descriptor. */
+  /** Each entry is one model, or several joined into one descriptor; two single models or more give an ensemble too. */
   models: string[][];
   classifiers: ClassifierKind[];
   seeds: number[];
@@ -198,13 +198,14 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
         { temperature: options.temperature, classifier: { standardise: standardiseAfter(options.variant.postprocess), ...options.classifier, seed: fold.seed, signal: options.signal } });
       record(kind, entryName(models), scored.scores);
       own.set(kind, scored.probabilities);
-      probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
+      if (models.length === 1) probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
     }
     const [retrieval, classifier] = [own.get('prototype'), own.get('linear')];
     if (retrieval && classifier) record('fused', entryName(models), fuseProbabilities(retrieval, classifier));
     meter.advance(1, `seed ${fold.seed}${fold.minImages ? `, ≥${fold.minImages} photos` : ''}`);
   }
-  if (options.models.length > 1) for (const [kind, members] of probabilities) record(kind, 'ensemble', ensemble(members));
+  // The paper's ensemble: single models' probabilities averaged (a joined entry is a fusion of its own).
+  for (const [kind, members] of probabilities) if (members.length > 1) record(kind, 'ensemble', ensemble(members));
   return results;
 }
 
