@@ -2,7 +2,7 @@ import { RECIPE_FIT_ON, postprocessFor, type DescriptorPart, type DescriptorReci
 import { withPrototypes } from '../search/fitted-space';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { descriptorsOf, variantKey, type EvalSet } from './dataset';
-import { gatherRows } from './linalg';
+import { gatherRows, scatterRows } from './linalg';
 
 /** One way of turning the cached raw descriptors into the vectors that are compared. */
 export interface DescriptorVariant {
@@ -68,7 +68,8 @@ export interface ComparedDescriptors {
 
 /**
  * The compared vectors of every photo: raw, or post-processed with what was learned from the
- * catalogue rows (plus prototypes) or from the query rows, without their labels.
+ * catalogue rows (plus prototypes) or from the query rows, without their labels. Centring
+ * "on the queries" is domain-wise: queries on their mean, the catalogue's photos on theirs.
  */
 export async function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
   rows: { catalogue: readonly number[]; queries: readonly number[] }): Promise<ComparedDescriptors> {
@@ -78,5 +79,12 @@ export async function comparedDescriptors(set: EvalSet, models: readonly string[
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
   if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(training, fitRows.map((r) => set.photos[r]!.objectId), raw.dims);
   const postprocessor = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
-  return { vectors: await postprocessor.applyMany(raw.vectors), dims: postprocessor.outDims, raw, postprocessor };
+  const vectors = await postprocessor.applyMany(raw.vectors);
+  if (variant.fitOn === 'queries' && variant.postprocess === 'centre') {
+    // Domain-wise centring, as identification with field photos: the catalogue's photos on their own mean.
+    const catalogue = gatherRows(raw.vectors, raw.dims, rows.catalogue);
+    const own = await Postprocessor.fit(catalogue, raw.dims, { mode: 'centre' });
+    scatterRows(vectors, raw.dims, rows.catalogue, own.applyBatch(catalogue));
+  }
+  return { vectors, dims: postprocessor.outDims, raw, postprocessor };
 }

@@ -39,3 +39,8 @@ export function gatherRows(m: Float32Array, dims: number, rows: readonly number[
   rows.forEach((r, i) => out.set(m.subarray(r * dims, (r + 1) * dims), i * dims));
   return out;
 }
+
+/** The inverse of gatherRows: writes `values`' rows back into `m` at `rows`. */
+export function scatterRows(m: Float32Array, dims: number, rows: readonly number[], values: Float32Array): void {
+  rows.forEach((r, i) => m.set(values.subarray(i * dims, (i + 1) * dims), r * dims));
+}

@@ -259,9 +259,9 @@ async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: {
   const { aggregation } = DEFAULT_RECIPE;
   const { raw, postprocessor, vectors, dims } = compared;
   const objectIds = Int32Array.from(catalogue, (r) => set.photos[r]!.objectId);
-  // Learned from the query photos, the post-processing is one fixed space for every fold, as field photos' centring is.
+  // A whitening learned from the query photos is one fixed space for every fold; centring stays domain-wise, the catalogue's on its own rows.
   const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' },
-    { fixed: variant.fitOn === 'queries' ? postprocessor : undefined });
+    { fixed: variant.fitOn === 'queries' && variant.postprocess === 'whiten' ? postprocessor : undefined });
   const index = new FlatIndex(dims);
   index.add(catalogue.map((r) => set.photos[r]!.photoId), objectIds, gatherRows(vectors, dims, catalogue));
   const ranker = new ObjectRanker(index);

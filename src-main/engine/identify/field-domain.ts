@@ -8,9 +8,10 @@ import { recipeKey, type DescriptorRecipe } from './recipe';
 
 /**
  * The field domain: unlabelled photos taken where queries come from (sale listings, a
- * police camera), not of catalogued objects. Centring catalogue and queries on their mean
- * instead of the catalogue's aligns the two domains: measured on grocery-dev with one
- * catalogue picture per product, nearest-neighbour top-1 rose from 28 % to 37 %.
+ * police camera), not of catalogued objects. Domain-wise centring, queries on the field
+ * photos' mean and the catalogue on its own, takes away what each domain's photos share: on
+ * grocery-dev's one-picture catalogue, over its 964 field photos, top-1 rose from 24.9 %
+ * (both on the catalogue's mean) to 42.4 % (40.1 % with both on the field photos' mean).
  */
 const key = (recipe: DescriptorRecipe) => `field-domain:${recipeKey(recipe)}`;
 

@@ -102,7 +102,11 @@ function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Arr
  */
 export class Identifier {
   private builtAt = -1;
-  private ranking!: { index: FlatIndex; ranker: ObjectRanker; postprocessor?: Postprocessor; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number; calibration: Calibration };
+  private ranking!: {
+    index: FlatIndex; ranker: ObjectRanker; postprocess: DescriptorRecipe['postprocess']; fieldDomain: number; calibration: Calibration;
+    /** What brings a query into the ranking space (none: raw descriptors are compared). */
+    queries?: Postprocessor;
+  };
   /** The catalogue centred on its mean: where a match's best photo is measured, as the compare panel explains it. */
   private verification!: { index: FlatIndex; centring: Postprocessor };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
@@ -134,19 +138,19 @@ export class Identifier {
     this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
     const postprocess = postprocessFor(this.recipe.postprocess, rows.objectIds);
     const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
-    const fixed = domain && await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' });
-    const learn = spaceLearner(postprocess, WHITENING, { fixed, fit: fitWhiteningApart });
+    const learn = spaceLearner(postprocess, WHITENING, { fit: fitWhiteningApart });
     // Centred on the catalogue itself, the ranking space is the verification's: its centring and index serve both.
-    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn)
-      : postprocess === 'centre' && !fixed ? centring : await learn(rows);
+    const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : postprocess === 'centre' ? centring : undefined;
     const index = postprocessor === centring ? this.verification.index
       : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const ranker = new ObjectRanker(index);
-    // Field photos are scored as queries will be: their runner-up objects are the impostors.
-    const fieldImpostors = domain && ranker.runnerUpScores(await postprocessor!.applyMany(domain.vectors), this.recipe.aggregation);
+    // Domain-wise centring (field-domain.ts): the catalogue on its own mean, queries on the field photos'.
+    const queries = domain ? await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' }) : postprocessor;
+    // Field photos are scored as queries are: their runner-up objects are the impostors.
+    const fieldImpostors = domain && ranker.runnerUpScores(await queries!.applyMany(domain.vectors), this.recipe.aggregation);
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
-    this.ranking = { index, ranker, postprocessor, postprocess, fieldDomain: domain?.count ?? 0, calibration };
+    this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -201,7 +205,7 @@ export class Identifier {
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;
     const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
-    const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.postprocessor?.apply(v) ?? v)), this.ranking.index.dims);
+    const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
     const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;

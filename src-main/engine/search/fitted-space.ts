@@ -37,7 +37,8 @@ export type SpaceLearner = (rows: LabelledRows) => Promise<Postprocessor | undef
 /**
  * How identification learns its space for `postprocess`: whitening with `whitening`'s settings
  * (by `fit`, in this thread or a worker), centring on the rows, or nothing; or, when one is
- * given, a post-processing learned elsewhere (from field photos) that every fold keeps as is.
+ * given, a post-processing learned elsewhere (evaluation's whitening learned from unlabelled
+ * query photos) that every fold keeps as is.
  */
 export function spaceLearner(postprocess: 'none' | 'centre' | 'whiten', whitening: WhiteningFit,
   options: { fixed?: Postprocessor; fit?: typeof fitWhitening } = {}): SpaceLearner {

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { comparedDescriptors, DEFAULT_VARIANT } from '../../src-main/engine/evaluation/descriptors';
+import { gatherRows } from '../../src-main/engine/evaluation/linalg';
+import { randomMatrix } from '../search/synthetic';
+import { syntheticSet } from './synthetic-set';
+
+describe('compared descriptors', () => {
+  it('centres on the query photos domain-wise: queries on their mean, the catalogue\'s photos on theirs', async () => {
+    const set = syntheticSet(Array(20).fill(4));
+    const vectors = set.descriptors.get('m/mean')!;
+    const shift = randomMatrix(1, 32, 3);
+    const catalogue = set.photos.flatMap((_, r) => (r % 4 === 0 ? [r] : []));
+    // The catalogue's photos share a component the queries lack, as pictures taken elsewhere do.
+    for (const r of catalogue) for (let j = 0; j < 32; j++) vectors[r * 32 + j]! += shift[j]! / 4;
+    const queries = set.photos.flatMap((_, r) => (r % 4 === 0 ? [] : [r]));
+    const compared = await comparedDescriptors(set, ['m'], { ...DEFAULT_VARIANT, postprocess: 'centre', fitOn: 'queries' }, { catalogue, queries });
+    const meanLength = (rows: readonly number[]) => {
+      const x = gatherRows(compared.vectors, compared.dims, rows);
+      const mean = Array.from({ length: compared.dims }, (_, j) => rows.reduce((s, _r, i) => s + x[i * compared.dims + j]!, 0) / rows.length);
+      return Math.hypot(...mean);
+    };
+    expect(meanLength(queries)).toBeLessThan(0.05);
+    expect(meanLength(catalogue)).toBeLessThan(0.05);
+  });
+});
