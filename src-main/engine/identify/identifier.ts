@@ -145,9 +145,10 @@ export class Identifier {
       : postprocessor ? indexOf(rows, await postprocessor.applyMany(rows.vectors), postprocessor.outDims) : indexOf(rows, rows.vectors, rows.dims);
     const ranker = new ObjectRanker(index);
     // Domain-wise centring (field-domain.ts): the catalogue on its own mean, queries on the field photos'.
-    const queries = domain ? await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' }) : postprocessor;
+    const fieldCentring = domain && await Postprocessor.fit(domain.vectors, rows.dims, { mode: 'centre' });
+    const queries = fieldCentring ?? postprocessor;
     // Field photos are scored as queries are: their runner-up objects are the impostors.
-    const fieldImpostors = domain && ranker.runnerUpScores(await queries!.applyMany(domain.vectors), this.recipe.aggregation);
+    const fieldImpostors = domain && fieldCentring && ranker.runnerUpScores(fieldCentring.applyBatch(domain.vectors), this.recipe.aggregation);
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
