@@ -95,5 +95,14 @@ describe('the field and open-set protocols', () => {
     expect(open).toMatchObject({ knownQueries: 14, unknownQueries: 6 });
     expect(open!.unknownRejected).toBeGreaterThan(0.8);
     expect(open!.knownAnswered).toBeGreaterThan(0.8);
+    expect(open!.calibrationBasis).toBe('cross-fitted, impostors from held-out objects');
+  });
+
+  it('learns a one-picture catalogue\'s threshold from the query photos, unlabelled, as from field photos', async () => {
+    const result = await evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue'], querySplits: ['val'], holdOut: 0.3, variant: recipeVariant(DEFAULT_RECIPE) });
+    const [open] = result.openSetMeans;
+    expect(open!.calibrationBasis).toBe('nearest-other-only, impostors from field photos');
+    expect(open!.unknownRejected).toBeGreaterThan(0.8);
+    expect(open!.knownAnswered).toBeGreaterThan(0.5);
   });
 });

@@ -59,6 +59,7 @@ export interface OpenSetResult {
   seed: number;
   model: string;
   threshold: number;
+  /** How the threshold was learned (Calibration's basis) and where its impostor scores came from. */
   calibrationBasis: string;
   knownQueries: number;
   unknownQueries: number;
@@ -239,7 +240,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
       seed: fold.seed,
       model: entryName(models),
       threshold: calibration.threshold,
-      calibrationBasis: calibration.basis,
+      calibrationBasis: `${calibration.basis}, impostors from ${calibration.impostorsFrom}`,
       knownQueries: knownQueries.length,
       unknownQueries: unknownQueries.length,
       unknownRejected: share(unknownScores, (s) => s < calibration.threshold),
