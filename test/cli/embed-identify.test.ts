@@ -75,6 +75,15 @@ describe('artefact-lens embed and identify', () => {
     expect(answer.results[0]).toMatchObject({ rank: 1, instanceId: 'EG103', subcategory: null, title: null });
     expect(answer.results[0].bestPhoto).toContain(join('EG103', ''));
     expect(answer.results[0].score).toBeGreaterThan(answer.results[1].score);
+    expect(answer.thresholdBasis).toMatch(/^Threshold learned from the catalogue's own photos: [\d.]+ % of held-out photos/);
+  });
+
+  it('learns the field domain from a folder, saying it needs 20 photos before they set the threshold', async () => {
+    for (let f = 0; f < 3; f++) await view(join(tmp.dir, 'field', `${f}.png`), 90 + f, 2);
+    const r = run('domain', '--db', db, '--folder', join(tmp.dir, 'field'), '--provider', 'cpu');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Learned the field domain from 3 photos; 0 could not be read.');
+    expect(r.stdout).toContain('once there are 20 of them, learns its "not in the catalogue" threshold from them');
   });
 
   it('explains a bad crop box and a photo it cannot read in one line', () => {

@@ -1,5 +1,6 @@
 import { learnFieldDomain } from '../../engine/identify/field-domain';
 import { catalogueRecipe } from '../../engine/identify/recipe';
+import { MIN_FIELD_IMPOSTORS } from '../../engine/search/calibrate';
 import { requiredString, withCatalogue, type Command } from '../command';
 import { SESSION_OPTIONS, withDescriber } from './session-options';
 
@@ -19,7 +20,8 @@ export const domainCommand: Command = {
         const { count, failed } = await learnFieldDomain(catalogue, describer, folder);
         io.out(`Learned the field domain from ${count} photos; ${failed.length} could not be read.`);
         for (const reason of failed) io.out(`  ${reason}`);
-        io.out('Identification now centres catalogue and query photos on this domain where the catalogue has mostly one photo per object.');
+        io.out('Where the catalogue has mostly one photo per object, identification now centres query photos on these (the catalogue on its own),'
+          + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them.`);
       });
     });
   },
