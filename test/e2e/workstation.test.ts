@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     const stored = () => {
       const db = new Database(join(tmp.dir, 'oriental-museum.sqlite'), { readonly: true });
       try {
-        return db.prepare("SELECT key FROM artifacts WHERE key LIKE 'calibration:%'").all().length;
+        return db.prepare("SELECT key FROM artifacts WHERE key LIKE 'threshold:%'").all().length;
       } finally {
         db.close();
       }

@@ -86,6 +86,15 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(answer.calibration.basis).toBe('cross-fitted');
   });
 
+  it('ignores thresholds that earlier versions stored under other rules', async () => {
+    for (const old of ['calibration:', 'calibration:cross-fitted:']) {
+      catalogue.putArtifact(`${old}${recipeKey(DEFAULT_RECIPE)}`, { json: { threshold: 0.857, basis: 'leave-one-out', genuineAcceptRate: 0.95, impostorAcceptRate: 0.01, n: 36 } });
+    }
+    const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
+    expect(answer.calibration).toMatchObject({ basis: 'cross-fitted', impostorsFrom: 'held-out objects' });
+    expect(answer.notInCatalogue).toBe(false);
+  });
+
   it('learns again a whitening stored with an earlier default shrinkage', async () => {
     const key = `whitening:${recipeKey(DEFAULT_RECIPE)}`;
     const stored = () => Postprocessor.deserialise(catalogue.getArtifact(key)!.blob!);

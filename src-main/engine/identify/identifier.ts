@@ -187,7 +187,7 @@ export class Identifier {
 
   /** Kept in the catalogue unless `kept` is false: a threshold learned with field photos' centring depends on them, which the key does not name. */
   private async fittedCalibration(key: string, kept: boolean, fit: () => Promise<Calibration>): Promise<Calibration> {
-    const name = `calibration:${key}`;
+    const name = `threshold:${key}`;
     const stored = kept ? this.catalogue.getArtifact(name) : undefined;
     if (stored?.json && !stored.stale) return stored.json as Calibration;
     const fitted = await fit();
