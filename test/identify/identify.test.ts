@@ -84,6 +84,7 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(answer.notInCatalogue).toBe(true);
     expect(answer.results[0].score).toBeLessThan(answer.threshold);
     expect(answer.calibration.basis).toBe('cross-fitted');
+    expect(answer.ensemble).toBe(false); // whitened: the backbones are mixed
   });
 
   it('ignores thresholds that earlier versions stored under other rules', async () => {
@@ -127,7 +128,7 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
 });
 
 describe('single-photo catalogues and the field domain', () => {
-  const recipe: DescriptorRecipe = { parts: [{ model: 'mobilenet-v2-140', pooling: 'mean' }], flip: false, postprocess: 'whiten', aggregation: 'prototype' };
+  const recipe: DescriptorRecipe = { ...DEFAULT_RECIPE, flip: false };
   let tmp: ReturnType<typeof tempDir>;
   let catalogue: Catalogue;
   let describer: Describer;
@@ -150,7 +151,10 @@ describe('single-photo catalogues and the field domain', () => {
   it('centres instead of whitening when objects have one photo each, and learns the field domain from a folder', async () => {
     const query = [{ path: await syntheticView(join(tmp.dir, 'query.png'), 5 * 3 + 2, 2) }];
     const before = await new Identifier(catalogue, describer).identify(query);
-    expect(before).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 0, calibration: { impostorsFrom: 'held-out objects', impostorScores: 8 } });
+    // Centred, the two backbones' slices are their own descriptors: they rank as an ensemble.
+    expect(before).toMatchObject({ postprocess: 'centre', ensemble: true, fieldDomainPhotos: 0, calibration: { impostorsFrom: 'held-out objects', impostorScores: 8 } });
+    expect(before.results.map((r) => r.rank)).toEqual(before.results.map((_, i) => i + 1));
+    expect(before.results[0].probability).toBeGreaterThan(before.results[1].probability!);
     expect(before.results[0].instanceId).toBe('EG5');
 
     expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });

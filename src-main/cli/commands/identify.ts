@@ -54,6 +54,7 @@ export const identifyCommand: Command = {
           threshold: answer.threshold,
           thresholdBasis: describeCalibration(answer.calibration),
           classifier: answer.classifier,
+          ensemble: answer.ensemble,
           results: answer.results.map((r) => ({
             rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,
             bestPhoto: r.bestPhoto.path, bestPhotoScore: r.bestPhoto.score, collection: r.collection,

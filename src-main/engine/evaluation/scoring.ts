@@ -1,3 +1,4 @@
+import { RETRIEVAL_TEMPERATURE } from '../identify/instance-classifier';
 import { normaliseRows } from '../search/vectors';
 import { trainInstanceClassifier, type ClassifierOptions } from './classifier';
 import type { EvalPhoto } from './dataset';
@@ -50,7 +51,7 @@ export async function scoreQueries(kind: ClassifierKind, input: ScoringInput, op
   const q = gatherRows(input.vectors, input.dims, input.queries);
   const scores = kind === 'linear' ? await linearScores(input, q, options.classifier) : retrievalScores(kind, input, q);
   const probabilities = kind === 'linear' ? softmaxRows(scores.slice(), input.space.objectIds.length)
-    : softmaxRows(scores.slice(), input.space.objectIds.length, options.temperature ?? 0.05);
+    : softmaxRows(scores.slice(), input.space.objectIds.length, options.temperature ?? RETRIEVAL_TEMPERATURE);
   return { scores, probabilities };
 }
 

@@ -10,6 +10,7 @@ import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type 
 import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
+import { BackboneEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
 import { fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
@@ -24,14 +25,14 @@ export interface IdentifiedObject {
   collection: string;
   /** Similarity used for ranking (after the catalogue's post-processing). */
   score: number;
-  /** With a trained classifier: the fused probability that ranks the results. */
+  /** With a trained classifier, or the backbones' ensemble: the probability that ranks the results. */
   probability?: number;
   /** The object's photo most like the query, and its similarity (centred cosine, as the compare panel explains it). */
   bestPhoto: { photoId: number; path: string; score: number };
 }
 
 export interface Identification {
-  /** True when even the best object's score is below the catalogue's calibrated threshold. */
+  /** True when the best-ranked object's score is below the catalogue's calibrated threshold. */
   notInCatalogue: boolean;
   threshold: number;
   calibration: Calibration;
@@ -39,6 +40,8 @@ export interface Identification {
   recipe: string;
   /** fused: ranked with the catalogue's instance classifier; stale: one exists but the catalogue changed since. */
   classifier: 'fused' | 'stale' | 'none';
+  /** Ranked by the backbones' ensemble (a centred catalogue described by several models, without a fused classifier). */
+  ensemble: boolean;
   /** The post-processing actually used (whitening falls back to centring on single-photo catalogues). */
   postprocess: DescriptorRecipe['postprocess'];
   /** Field photos whose mean centred catalogue and query (0: the catalogue's own mean). */
@@ -53,6 +56,7 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   const rowOf = loaded.map((l) => new Map(Array.from(l.photoIds, (id, row) => [id, row])));
   const keep = Array.from(loaded[0].photoIds.keys()).filter((row) => rowOf.every((m) => m.has(loaded[0].photoIds[row])));
   const dims = loaded.reduce((n, l) => n + l.dim, 0);
+  const parts = loaded.map((l, k) => ({ offset: loaded.slice(0, k).reduce((n, o) => n + o.dim, 0), dims: l.dim }));
   const vectors = new Float32Array(keep.length * dims);
   keep.forEach((row, i) => {
     const id = loaded[0].photoIds[row];
@@ -64,6 +68,7 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   });
   return {
     dims,
+    parts,
     photoIds: Int32Array.from(keep, (r) => loaded[0].photoIds[r]),
     objectIds: Int32Array.from(keep, (r) => loaded[0].objectIds[r]),
     vectors,
@@ -110,6 +115,7 @@ export class Identifier {
   /** The catalogue centred on its mean: where a match's best photo is measured, as the compare panel explains it. */
   private verification!: { index: FlatIndex; centring: Postprocessor };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
+  private ensemble?: BackboneEnsemble;
   private building?: { state: number; done: Promise<void> };
 
   constructor(private readonly catalogue: Catalogue, private readonly describer: Describer) {}
@@ -152,6 +158,7 @@ export class Identifier {
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
+    this.ensemble = postprocess === 'centre' && rows.parts.length > 1 ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -210,18 +217,21 @@ export class Identifier {
     const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;
-    const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused ? Math.max(top, FUSION_CANDIDATES) : top);
-    const ranked = fused ? (await this.fuse(matches, query)).slice(0, top) : matches;
+    const ensemble = !fused && this.ensemble;
+    const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble ? Math.max(top, FUSION_CANDIDATES) : top);
+    const ranked = fused ? (await this.fuse(matches, query)).slice(0, top) : ensemble ? ensemble.rerank(matches, query).slice(0, top) : matches;
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
     const answer = {
-      // The best retrieval score, before any fusion: what the threshold was learned on.
-      notInCatalogue: decide(matches[0]?.score ?? -1, undefined, calibration.threshold),
+      // The answered object's own retrieval score, what the threshold was learned on. Where fusion
+      // reorders, it is at most the best score, so the threshold's false-accept rate still bounds it.
+      notInCatalogue: decide(ranked[0]?.score ?? -1, undefined, calibration.threshold),
       threshold: calibration.threshold,
       calibration,
       results,
       recipe: recipeKey(this.recipe),
       classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const,
+      ensemble: !!ensemble,
       postprocess: this.ranking.postprocess,
       fieldDomainPhotos: this.ranking.fieldDomain,
       catalogueState: this.catalogue.state(),

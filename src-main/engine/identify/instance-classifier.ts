@@ -77,10 +77,13 @@ export async function objectProbabilities(classifier: InstanceClassifier, descri
 /** The classifier's share in identification's fused probability. */
 export const FUSION_WEIGHT = 0.5;
 
+/** Softmax temperature turning retrieval cosines into probabilities (fusion, ensembles). */
+export const RETRIEVAL_TEMPERATURE = 0.05;
+
 export interface FusionOptions {
   /** Share of the classifier in the fused probability (default FUSION_WEIGHT). */
   weight?: number;
-  /** Softmax temperature for the retrieval cosines (default 0.05). */
+  /** Softmax temperature for the retrieval cosines (default RETRIEVAL_TEMPERATURE). */
   temperature?: number;
 }
 
@@ -98,7 +101,7 @@ export function fuseProbabilities(retrieval: Float32Array, classifier: Float32Ar
 export function fuseWithRetrieval(matches: readonly { objectId: number; score: number }[], classifier: Map<number, number>,
   options: FusionOptions = {}): { objectId: number; probability: number }[] {
   const weight = options.weight ?? FUSION_WEIGHT;
-  const retrieval = softmaxRows(Float32Array.from(matches, (m) => m.score), Math.max(matches.length, 1), options.temperature ?? 0.05);
+  const retrieval = softmaxRows(Float32Array.from(matches, (m) => m.score), Math.max(matches.length, 1), options.temperature ?? RETRIEVAL_TEMPERATURE);
   const fused = new Map<number, number>();
   matches.forEach((m, i) => fused.set(m.objectId, (1 - weight) * retrieval[i]!));
   for (const [id, p] of classifier) fused.set(id, (fused.get(id) ?? 0) + weight * p);
