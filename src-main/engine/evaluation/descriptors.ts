@@ -1,3 +1,4 @@
+import type { PartSlice } from '../identify/backbone-ensemble';
 import { RECIPE_FIT_ON, postprocessFor, type DescriptorPart, type DescriptorRecipe } from '../identify/recipe';
 import { withPrototypes } from '../search/fitted-space';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
@@ -46,23 +47,24 @@ export function entryName(models: readonly string[]): string {
   return models.join('+');
 }
 
-/** Raw descriptors of one entry for every photo, joined when it has several models. */
-export function rawDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant): { vectors: Float32Array; dims: number } {
+/** Raw descriptors of one entry for every photo, joined when it has several models (each model's place in `parts`). */
+export function rawDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant): { vectors: Float32Array; dims: number; parts: PartSlice[] } {
   const parts = models.map((m) => descriptorsOf(set, m, variantKey(variant.pooling[m] ?? variant.pooling.default, variant.flip)));
-  if (parts.length === 1) return parts[0]!;
+  const slices = parts.map((p, k) => ({ offset: parts.slice(0, k).reduce((n, o) => n + o.dims, 0), dims: p.dims }));
+  if (parts.length === 1) return { ...parts[0]!, parts: slices };
   const dims = parts.reduce((n, p) => n + p.dims, 0);
   const vectors = new Float32Array(set.photos.length * dims);
   for (let r = 0; r < set.photos.length; r++) {
     vectors.set(concatDescriptors(parts.map((p) => ({ vector: p.vectors.subarray(r * p.dims, (r + 1) * p.dims) }))), r * dims);
   }
-  return { vectors, dims };
+  return { vectors, dims, parts: slices };
 }
 
 /** The compared vectors of every photo, the raw ones they come from, and the post-processing learned (none for raw). */
 export interface ComparedDescriptors {
   vectors: Float32Array;
   dims: number;
-  raw: { vectors: Float32Array; dims: number };
+  raw: { vectors: Float32Array; dims: number; parts: PartSlice[] };
   postprocessor?: Postprocessor;
 }
 

@@ -1,6 +1,7 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { fuseProbabilities } from '../identify/instance-classifier';
+import { BackboneEnsemble, ranksAsEnsemble } from '../identify/backbone-ensemble';
+import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { ObjectRanker } from '../search/aggregate';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
@@ -269,9 +270,14 @@ async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: {
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds, dims: raw.dims };
   // The query photos, unlabelled, are the field photos too: their runner-ups are the impostors.
   const fieldImpostors = variant.fitOn === 'queries' ? ranker.runnerUpScores(gatherRows(vectors, dims, rows.queries), aggregation) : undefined;
+  // As identification answers: the best object, or the ensemble's best among the candidates.
+  const ensemble = ranksAsEnsemble(variant.postprocess, raw.parts) ? BackboneEnsemble.fromIndex(index, raw.parts) : undefined;
+  const best = (queries: Float32Array) => (ensemble
+    ? ranker.rankBatch(queries, aggregation, FUSION_CANDIDATES).map((m, i) => ensemble.rerank(m, queries.subarray(i * dims, (i + 1) * dims))[0]!)
+    : ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!));
   return {
     calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors }),
-    best: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!),
+    best,
   };
 }
 

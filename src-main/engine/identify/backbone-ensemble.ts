@@ -19,6 +19,11 @@ export interface PartSlice {
  * from 42.4 % (joined) to 45.0 % over 964 field photos in the evaluation, and from 41.0 to
  * 44.4 % over 648 identified with 216 others as field photos (val's 100: 38 and 37 %).
  */
+/** Whether a catalogue ranks by the ensemble: centred (single photos, mostly), with several backbones. */
+export function ranksAsEnsemble(postprocess: 'none' | 'centre' | 'whiten', parts: readonly PartSlice[]): boolean {
+  return postprocess === 'centre' && parts.length > 1;
+}
+
 export class BackboneEnsemble {
   private constructor(private readonly parts: readonly PartSlice[], private readonly prototypes: Map<number, Float32Array[]>) {}
 

@@ -10,10 +10,10 @@ import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type 
 import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
-import { BackboneEnsemble } from './backbone-ensemble';
+import { BackboneEnsemble, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
-import { fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
+import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 export interface IdentifiedObject {
@@ -85,9 +85,6 @@ const WHITENING: WhiteningFit = { prototypes: true, components: 512 };
 /** Each fit's worker peaked near 300 MB on bench:identify's 1,784 photos: four at once stay near 2 GB. */
 const CALIBRATION_FITS_AT_ONCE = Math.min(4, availableParallelism());
 
-/** Retrieval candidates re-ranked with the classifier: the right object is almost always among them. */
-const FUSION_CANDIDATES = 50;
-
 function indexOf(rows: ReturnType<typeof joinedDescriptors>, vectors: Float32Array, dims: number): FlatIndex {
   const index = new FlatIndex(dims);
   index.add(rows.photoIds, rows.objectIds, vectors);
@@ -158,7 +155,7 @@ export class Identifier {
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
-    this.ensemble = postprocess === 'centre' && rows.parts.length > 1 ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
+    this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }

@@ -77,6 +77,9 @@ export async function objectProbabilities(classifier: InstanceClassifier, descri
 /** The classifier's share in identification's fused probability. */
 export const FUSION_WEIGHT = 0.5;
 
+/** Retrieval candidates re-ranked by the classifier or the backbones' ensemble: the right object is almost always among them. */
+export const FUSION_CANDIDATES = 50;
+
 /** Softmax temperature turning retrieval cosines into probabilities (fusion, ensembles). */
 export const RETRIEVAL_TEMPERATURE = 0.05;
 
