@@ -89,6 +89,16 @@ describe('the field and open-set protocols', () => {
     expect([several.variant, several.summary.map((r) => r.classifier)]).toEqual([recipe, ['linear']]);
   });
 
+  it('ranks a centred joined entry\'s prototypes as the backbones\' ensemble, as identification does', async () => {
+    const split = (_: number, k: number) => (k === 0 ? 'catalogue' : 'val');
+    const [a, b] = [syntheticSet(Array(12).fill(5), { model: 'a', noise: 1, split }), syntheticSet(Array(12).fill(5), { model: 'b', noise: 1.5, seed: 8, split })];
+    const two = { ...a, descriptors: new Map([...a.descriptors, ...b.descriptors]), dims: new Map([...a.dims, ...b.dims]) };
+    const result = await evaluate(two, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], models: [['a'], ['b'], ['a', 'b']],
+      variant: { ...DEFAULT_VARIANT, postprocess: 'centre', fitOn: 'queries' } });
+    const row = (classifier: string, model: string) => result.summary.find((r) => r.classifier === classifier && r.model === model)!;
+    expect(row('prototype', 'a+b')).toEqual({ ...row('prototype', 'ensemble'), model: 'a+b' });
+  });
+
   it('rejects most photos of held-out objects while still answering known ones', async () => {
     const result = await evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], holdOut: 0.3 });
     const [open] = result.openSetMeans;

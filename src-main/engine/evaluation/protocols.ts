@@ -1,18 +1,19 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { BackboneEnsemble, ranksAsEnsemble } from '../identify/backbone-ensemble';
+import { BackboneEnsemble, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
 import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { ObjectRanker } from '../search/aggregate';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { rankingSpace, spaceLearner } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
+import { normaliseRows } from '../search/vectors';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, entryName, variantForCatalogue, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
-import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind } from './scoring';
+import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind, type ScoringInput } from './scoring';
 import { holdOutObjects, objectsWithAtLeast, randomSplit, rowsByObject, rowsWhere, subsamplePerObject, validationFrom, type Split } from './split';
 
 export type ProtocolName = 'paper' | 'field' | 'open';
@@ -192,12 +193,15 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
-    const { vectors, dims } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
+    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
     const own = new Map<ClassifierKind, Float32Array>();
     for (const kind of trainable(set, split.train, options.classifiers)) {
       await checkpoint(options.signal);
-      const scored = await scoreQueries(kind, { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space },
-        { temperature: options.temperature, classifier: { standardise: standardiseAfter(options.variant.postprocess), ...options.classifier, seed: fold.seed, signal: options.signal } });
+      const input = { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space };
+      const scoring = { temperature: options.temperature, classifier: { standardise: standardiseAfter(options.variant.postprocess), ...options.classifier, seed: fold.seed, signal: options.signal } };
+      // Identification ranks a centred catalogue of several backbones by their ensemble; so does its prototype row here.
+      const scored = kind === 'prototype' && ranksAsEnsemble(options.variant.postprocess, raw.parts)
+        ? await partsEnsemble(input, raw.parts, scoring.temperature) : await scoreQueries(kind, input, scoring);
       record(kind, entryName(models), scored.scores);
       own.set(kind, scored.probabilities);
       if (models.length === 1) probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
@@ -209,6 +213,18 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
   // The paper's ensemble: single models' probabilities averaged (a joined entry is a fusion of its own).
   for (const [kind, members] of probabilities) if (members.length > 1) record(kind, 'ensemble', ensemble(members));
   return results;
+}
+
+/** Prototype probabilities of each backbone's slice of the joined vectors, averaged: BackboneEnsemble over every object. */
+async function partsEnsemble(input: ScoringInput, parts: readonly PartSlice[], temperature?: number): Promise<{ scores: Float32Array; probabilities: Float32Array }> {
+  const rows = input.vectors.length / input.dims;
+  const members = await Promise.all(parts.map(async (p) => {
+    const slice = new Float32Array(rows * p.dims);
+    for (let r = 0; r < rows; r++) slice.set(input.vectors.subarray(r * input.dims + p.offset, r * input.dims + p.offset + p.dims), r * p.dims);
+    return (await scoreQueries('prototype', { ...input, vectors: normaliseRows(slice, p.dims), dims: p.dims }, { temperature })).probabilities;
+  }));
+  const mean = ensemble(members);
+  return { scores: mean, probabilities: mean };
 }
 
 /**
