@@ -21,5 +21,10 @@ describe('compared descriptors', () => {
     };
     expect(meanLength(queries)).toBeLessThan(0.05);
     expect(meanLength(catalogue)).toBeLessThan(0.05);
+    // Given other field photos (here the catalogue's, which carry the shift), queries are centred on those instead.
+    const onField = await comparedDescriptors(set, ['m'], { ...DEFAULT_VARIANT, postprocess: 'centre', fitOn: 'queries' }, { catalogue, queries, field: catalogue });
+    const fieldMean = gatherRows(onField.vectors, onField.dims, queries);
+    const mean = Array.from({ length: onField.dims }, (_, j) => queries.reduce((s, _r, i) => s + fieldMean[i * onField.dims + j]!, 0) / queries.length);
+    expect(Math.hypot(...mean)).toBeGreaterThan(0.3);
   });
 });

@@ -114,5 +114,10 @@ describe('the field and open-set protocols', () => {
     expect(open!.calibrationBasis).toBe('nearest-other-only, impostors from field photos');
     expect(open!.unknownRejected).toBeGreaterThan(0.8);
     expect(open!.knownAnswered).toBeGreaterThan(0.5);
+    // Or from other field photos, named by split.
+    const field = await evaluate(set, { ...base, protocol: 'open', catalogueSplits: ['catalogue'], querySplits: ['val'], fieldSplits: ['train'], holdOut: 0.3, variant: recipeVariant(DEFAULT_RECIPE) });
+    expect(field.openSetMeans[0]!.calibrationBasis).toBe('nearest-other-only, impostors from field photos');
+    expect(field.openSetMeans[0]!.threshold).not.toBe(open!.threshold);
+    await expect(evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], fieldSplits: ['none'] })).rejects.toThrow(/too few field photos/);
   });
 });

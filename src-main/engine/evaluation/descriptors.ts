@@ -68,16 +68,29 @@ export interface ComparedDescriptors {
   postprocessor?: Postprocessor;
 }
 
+/** The catalogue's rows, the queries', and the field photos' if they are others than the queries. */
+export interface CompareRows {
+  catalogue: readonly number[];
+  queries: readonly number[];
+  field?: readonly number[];
+}
+
+/** The unlabelled photos that stand for the field: those given, or the queries themselves. */
+export function fieldRows(rows: CompareRows): readonly number[] {
+  return rows.field ?? rows.queries;
+}
+
 /**
  * The compared vectors of every photo: raw, or post-processed with what was learned from the
- * catalogue rows (plus prototypes) or from the query rows, without their labels. Centring
- * "on the queries" is domain-wise: queries on their mean, the catalogue's photos on theirs.
+ * catalogue rows (plus prototypes) or from the field rows (the queries by default), without
+ * their labels. Centring on the field is domain-wise: queries on the field photos' mean, the
+ * catalogue's photos on their own.
  */
 export async function comparedDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant,
-  rows: { catalogue: readonly number[]; queries: readonly number[] }): Promise<ComparedDescriptors> {
+  rows: CompareRows): Promise<ComparedDescriptors> {
   const raw = rawDescriptors(set, models, variant);
   if (variant.postprocess === 'none') return { ...raw, raw };
-  const fitRows = variant.fitOn === 'queries' ? rows.queries : rows.catalogue;
+  const fitRows = variant.fitOn === 'queries' ? fieldRows(rows) : rows.catalogue;
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
   if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(training, fitRows.map((r) => set.photos[r]!.objectId), raw.dims);
   const postprocessor = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });

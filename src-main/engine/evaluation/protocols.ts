@@ -10,7 +10,7 @@ import { FlatIndex } from '../search/index';
 import { normaliseRows } from '../search/vectors';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
-import { comparedDescriptors, entryName, variantForCatalogue, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
+import { comparedDescriptors, entryName, fieldRows, variantForCatalogue, type CompareRows, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
 import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind, type ScoringInput } from './scoring';
@@ -32,6 +32,8 @@ export interface EvaluationOptions {
   /** Field and open protocols: manifest `split` values of the catalogue and of the queries. */
   catalogueSplits?: string[];
   querySplits?: string[];
+  /** Field and open protocols: split values of unlabelled field photos to centre queries on and learn the threshold from (default: the queries themselves). */
+  fieldSplits?: string[];
   /** Open set: share of objects held out of the catalogue (default 0.2). */
   holdOut?: number;
   /** Only the first objects (by catalogue order), for quick runs. */
@@ -139,6 +141,14 @@ function trainable(set: EvalSet, catalogue: readonly number[], asked: readonly C
   return kinds;
 }
 
+/** The rows of the field splits asked for, if any. */
+function fieldOf(set: EvalSet, options: EvaluationOptions): number[] | undefined {
+  if (!options.fieldSplits) return undefined;
+  const rows = rowsWhere(set.photos, 'split', options.fieldSplits);
+  if (rows.length < 2) throw new UserError('INVALID_ARGUMENT', `The manifest has ${rows.length} row(s) with split ${options.fieldSplits}: too few field photos.`, 'Check the values of its split column.');
+  return rows;
+}
+
 /** The descriptors as identification would use them on the catalogue the splits name (the paper's folds keep several photos per object). */
 function catalogueVariant(set: EvalSet, options: EvaluationOptions): DescriptorVariant {
   if (!options.catalogueSplits) return options.variant;
@@ -193,7 +203,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
-    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test });
+    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test, field: fieldOf(set, options) });
     const own = new Map<ClassifierKind, Float32Array>();
     for (const kind of trainable(set, split.train, options.classifiers)) {
       await checkpoint(options.signal);
@@ -245,9 +255,9 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   for (const models of options.models) {
     await checkpoint(options.signal);
     const queries = [...knownQueries, ...unknownQueries];
-    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries });
+    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries, field: fieldOf(set, options) });
     const { vectors, dims } = compared;
-    const { calibration, best } = await openSetDecision(set, options.variant, { catalogue, queries }, compared);
+    const { calibration, best } = await openSetDecision(set, options.variant, { catalogue, queries, field: fieldOf(set, options) }, compared);
     const known = best(gatherRows(vectors, dims, knownQueries));
     const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
@@ -271,7 +281,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
 }
 
 /** The threshold, and each query's best answer and the score it is compared with. */
-async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: { catalogue: readonly number[]; queries: readonly number[] }, compared: ComparedDescriptors):
+async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: CompareRows, compared: ComparedDescriptors):
   Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
   const { catalogue } = rows;
   const { aggregation } = DEFAULT_RECIPE;
@@ -284,8 +294,8 @@ async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: {
   index.add(catalogue.map((r) => set.photos[r]!.photoId), objectIds, gatherRows(vectors, dims, catalogue));
   const ranker = new ObjectRanker(index);
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds, dims: raw.dims };
-  // The query photos, unlabelled, are the field photos too: their runner-ups are the impostors.
-  const fieldImpostors = variant.fitOn === 'queries' ? ranker.runnerUpScores(gatherRows(vectors, dims, rows.queries), aggregation) : undefined;
+  // The field photos (the queries themselves unless others are given), unlabelled: their runner-ups are the impostors.
+  const fieldImpostors = variant.fitOn === 'queries' ? ranker.runnerUpScores(gatherRows(vectors, dims, fieldRows(rows)), aggregation) : undefined;
   // As identification answers: the best object, or the ensemble's best among the candidates.
   const ensemble = ranksAsEnsemble(variant.postprocess, raw.parts) ? BackboneEnsemble.fromIndex(index, raw.parts) : undefined;
   const best = (queries: Float32Array) => (ensemble
