@@ -1,4 +1,4 @@
-import type { PartSlice } from '../identify/backbone-ensemble';
+import { partSlices, type PartSlice } from '../identify/backbone-ensemble';
 import { RECIPE_FIT_ON, postprocessFor, type DescriptorPart, type DescriptorRecipe } from '../identify/recipe';
 import { withPrototypes } from '../search/fitted-space';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
@@ -50,7 +50,7 @@ export function entryName(models: readonly string[]): string {
 /** Raw descriptors of one entry for every photo, joined when it has several models (each model's place in `parts`). */
 export function rawDescriptors(set: EvalSet, models: readonly string[], variant: DescriptorVariant): { vectors: Float32Array; dims: number; parts: PartSlice[] } {
   const parts = models.map((m) => descriptorsOf(set, m, variantKey(variant.pooling[m] ?? variant.pooling.default, variant.flip)));
-  const slices = parts.map((p, k) => ({ offset: parts.slice(0, k).reduce((n, o) => n + o.dims, 0), dims: p.dims }));
+  const slices = partSlices(parts.map((p) => p.dims));
   if (parts.length === 1) return { ...parts[0]!, parts: slices };
   const dims = parts.reduce((n, p) => n + p.dims, 0);
   const vectors = new Float32Array(set.photos.length * dims);

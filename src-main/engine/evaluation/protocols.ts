@@ -1,13 +1,12 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { BackboneEnsemble, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
+import { BackboneEnsemble, partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
 import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { ObjectRanker } from '../search/aggregate';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { rankingSpace, spaceLearner } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
-import { normaliseRows } from '../search/vectors';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, entryName, fieldRows, variantForCatalogue, type CompareRows, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
@@ -109,11 +108,14 @@ interface Fold {
   minImages: number | null;
   split: Split;
   photoCounts: Map<number, number>;
+  /** Field photos other than the queries (EvaluationOptions.fieldSplits), if any. */
+  field?: readonly number[];
 }
 
 export async function evaluate(set: EvalSet, asked: EvaluationOptions): Promise<EvaluationResult> {
   const options = { ...asked, variant: catalogueVariant(set, asked) };
-  const folds = options.seeds.flatMap((seed) => foldsFor(set, options, seed));
+  const field = fieldOf(set, options);
+  const folds = options.seeds.flatMap((seed) => foldsFor(set, options, seed)).map((fold) => ({ ...fold, field }));
   const meter = new ProgressMeter(folds.length * options.models.length, options.onProgress, 'evaluating');
   const runs: RunResult[] = [];
   const openSet: OpenSetResult[] = [];
@@ -203,7 +205,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
-    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test, field: fieldOf(set, options) });
+    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test, field: fold.field });
     const own = new Map<ClassifierKind, Float32Array>();
     for (const kind of trainable(set, split.train, options.classifiers)) {
       await checkpoint(options.signal);
@@ -227,12 +229,8 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
 
 /** Prototype probabilities of each backbone's slice of the joined vectors, averaged: BackboneEnsemble over every object. */
 async function partsEnsemble(input: ScoringInput, parts: readonly PartSlice[], temperature?: number): Promise<{ scores: Float32Array; probabilities: Float32Array }> {
-  const rows = input.vectors.length / input.dims;
-  const members = await Promise.all(parts.map(async (p) => {
-    const slice = new Float32Array(rows * p.dims);
-    for (let r = 0; r < rows; r++) slice.set(input.vectors.subarray(r * input.dims + p.offset, r * input.dims + p.offset + p.dims), r * p.dims);
-    return (await scoreQueries('prototype', { ...input, vectors: normaliseRows(slice, p.dims), dims: p.dims }, { temperature })).probabilities;
-  }));
+  const members = await Promise.all(parts.map(async (p) =>
+    (await scoreQueries('prototype', { ...input, vectors: partRows(input.vectors, input.dims, p), dims: p.dims }, { temperature })).probabilities));
   const mean = ensemble(members);
   return { scores: mean, probabilities: mean };
 }
@@ -251,13 +249,13 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   const knownQueries = fold.split.test.filter((r) => !unknownSet.has(r));
   // The paper-style fold has few test photos: every photo of a held-out object is a query.
   const unknownQueries = options.catalogueSplits ? fold.split.test.filter((r) => unknownSet.has(r)) : unknown;
+  const rows = { catalogue, queries: [...knownQueries, ...unknownQueries], field: fold.field };
   const results: OpenSetResult[] = [];
   for (const models of options.models) {
     await checkpoint(options.signal);
-    const queries = [...knownQueries, ...unknownQueries];
-    const compared = await comparedDescriptors(set, models, options.variant, { catalogue, queries, field: fieldOf(set, options) });
+    const compared = await comparedDescriptors(set, models, options.variant, rows);
     const { vectors, dims } = compared;
-    const { calibration, best } = await openSetDecision(set, options.variant, { catalogue, queries, field: fieldOf(set, options) }, compared);
+    const { calibration, best } = await openSetDecision(set, options.variant, rows, compared);
     const known = best(gatherRows(vectors, dims, knownQueries));
     const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);

@@ -1,13 +1,26 @@
 import { softmaxRows } from '../evaluation/linalg';
 import type { ObjectMatch } from '../search/aggregate';
 import type { FlatIndex } from '../search/index';
-import { dot, normaliseInPlace } from '../search/vectors';
+import { dot, normaliseInPlace, normaliseRows } from '../search/vectors';
 import { RETRIEVAL_TEMPERATURE } from './instance-classifier';
 
 /** Where one backbone's descriptor lies in the joined one. */
 export interface PartSlice {
   offset: number;
   dims: number;
+}
+
+/** The slices of a descriptor joined from parts of these sizes, in order. */
+export function partSlices(sizes: readonly number[]): PartSlice[] {
+  return sizes.map((dims, k) => ({ offset: sizes.slice(0, k).reduce((n, d) => n + d, 0), dims }));
+}
+
+/** One part of every joined row (row-major, `dims` wide), each normalised. */
+export function partRows(rows: Float32Array, dims: number, part: PartSlice): Float32Array {
+  const n = rows.length / dims;
+  const out = new Float32Array(n * part.dims);
+  for (let r = 0; r < n; r++) out.set(rows.subarray(r * dims + part.offset, r * dims + part.offset + part.dims), r * part.dims);
+  return normaliseRows(out, part.dims);
 }
 
 /**
@@ -33,7 +46,8 @@ export class BackboneEnsemble {
     for (let row = 0; row < index.size; row++) {
       const id = index.objectIdAt(row);
       const sums = prototypes.get(id) ?? prototypes.set(id, parts.map((p) => new Float32Array(p.dims))).get(id)!;
-      slices(index.vectorAt(row), parts).forEach((s, k) => s.forEach((v, j) => (sums[k]![j]! += v)));
+      const v = index.vectorAt(row);
+      parts.forEach((p, k) => partRows(v, v.length, p).forEach((x, j) => (sums[k]![j]! += x)));
     }
     for (const sums of prototypes.values()) sums.forEach((s) => normaliseInPlace(s));
     return new BackboneEnsemble(parts, prototypes);
@@ -42,7 +56,8 @@ export class BackboneEnsemble {
   /** The candidates ranked by the backbones' mean probability (over the candidates), best first. */
   rerank<M extends ObjectMatch>(matches: readonly M[], query: Float32Array): (M & { probability: number })[] {
     const probabilities = new Float64Array(matches.length);
-    slices(query, this.parts).forEach((q, k) => {
+    this.parts.forEach((p, k) => {
+      const q = partRows(query, query.length, p);
       const cosines = Float32Array.from(matches, (m) => dot(q, 0, this.prototypes.get(m.objectId)![k]!, 0, q.length));
       softmaxRows(cosines, cosines.length, RETRIEVAL_TEMPERATURE).forEach((p, i) => (probabilities[i]! += p / this.parts.length));
     });
@@ -50,12 +65,4 @@ export class BackboneEnsemble {
       .sort((a, b) => b.probability - a.probability || a.rank - b.rank)
       .map((m, i) => ({ ...m, rank: i + 1 }));
   }
-}
-
-function slices(vector: Float32Array, parts: readonly PartSlice[]): Float32Array[] {
-  return parts.map((p) => {
-    const s = vector.slice(p.offset, p.offset + p.dims);
-    normaliseInPlace(s);
-    return s;
-  });
 }

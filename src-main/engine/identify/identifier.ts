@@ -10,7 +10,7 @@ import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type 
 import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
-import { BackboneEnsemble, ranksAsEnsemble } from './backbone-ensemble';
+import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
@@ -56,7 +56,6 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   const rowOf = loaded.map((l) => new Map(Array.from(l.photoIds, (id, row) => [id, row])));
   const keep = Array.from(loaded[0].photoIds.keys()).filter((row) => rowOf.every((m) => m.has(loaded[0].photoIds[row])));
   const dims = loaded.reduce((n, l) => n + l.dim, 0);
-  const parts = loaded.map((l, k) => ({ offset: loaded.slice(0, k).reduce((n, o) => n + o.dim, 0), dims: l.dim }));
   const vectors = new Float32Array(keep.length * dims);
   keep.forEach((row, i) => {
     const id = loaded[0].photoIds[row];
@@ -68,7 +67,7 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   });
   return {
     dims,
-    parts,
+    parts: partSlices(loaded.map((l) => l.dim)),
     photoIds: Int32Array.from(keep, (r) => loaded[0].photoIds[r]),
     objectIds: Int32Array.from(keep, (r) => loaded[0].objectIds[r]),
     vectors,
