@@ -219,7 +219,11 @@ export interface Match {
   title: string | null;
   subcollection: string | null;
   collection: string;
+  /** Similarity to the object, on the threshold's scale. */
   score: number;
+  /** When the list is ranked by probability (classifier fusion or the models' ensemble), this object's, 0-1. */
+  probability: number | null;
+  /** The object's photo most like the query, and that photo's own (centred) similarity to it. */
   bestPhoto: { photoId: number; score: number };
 }
 
@@ -228,6 +232,8 @@ export interface Identification {
   threshold: number;
   /** What the threshold was learned from and how it did there, as a sentence. */
   thresholdBasis: string;
+  /** Why the list is in its order when that is not by score (see Match.probability); null when by score. */
+  ranking: string | null;
   results: Match[];
   /** Entry in the catalogue's identification log. */
   logId: number;

@@ -76,6 +76,19 @@ describe('artefact-lens embed and identify', () => {
     expect(answer.results[0].bestPhoto).toContain(join('EG103', ''));
     expect(answer.results[0].score).toBeGreaterThan(answer.results[1].score);
     expect(answer.thresholdBasis).toMatch(/^Threshold learned from the catalogue's own photos: [\d.]+ % of held-out photos/);
+    expect(answer.ranking).toBeNull();
+  });
+
+  it('once an instance classifier is trained, lists each object\'s probability and says the list is ranked by it', async () => {
+    const train = run('train', '--db', db, '--provider', 'cpu');
+    expect(train.status, train.stderr).toBe(0);
+    const r = run('identify', '--db', db, '--top', '3', await view(join(tmp.dir, 'query.png'), 3 * 5 + 1, 5));
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain(lines.find((l) => l.startsWith('Ranked by probability: the catalogue\'s instance classifier')));
+    expect(lines.find((l) => l.startsWith('rank'))).toMatch(/^rank +score +probability +accession number/);
+    expect(lines[0]).toMatch(/^Best match: EG103 \(probability \d+ %; score [\d.]+; threshold [\d.]+\)\.$/);
+    expect(lines.find((l) => /^ +1 /.test(l))).toMatch(/^ +1 +[\d.]+ +\d+ % +EG103/);
   });
 
   it('learns the field domain from a folder, saying it needs 20 photos before they set the threshold', async () => {

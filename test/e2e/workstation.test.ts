@@ -244,6 +244,9 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await page.getByTestId('photo-input').setInputFiles(fixture.stranger);
     await page.getByTestId('identify').click();
     await containsText(page.getByTestId('not-in-catalogue'), 'Not in the catalogue');
+    // The classifier trained in Evaluate now ranks the list: each object shows its probability, and the list says so.
+    await containsText(page.getByTestId('ranking-basis'), 'Ranked by probability: the catalogue\'s instance classifier');
+    await counts(page.getByTestId('probability'), await page.getByTestId('match').count());
     await page.waitForLoadState('networkidle');
     await screenshot(page, '07-identify-not-in-catalogue');
   });

@@ -1,6 +1,6 @@
 import { UserError } from '../../engine/errors';
 import type { CropBox } from '../../engine/inference/image';
-import { Identifier, type Identification } from '../../engine/identify/identifier';
+import { Identifier, describeRanking, type Identification } from '../../engine/identify/identifier';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { describeCalibration } from '../../engine/search/calibrate';
 import { optionalString, withCatalogue, type CliIO, type Command, type OptionValues } from '../command';
@@ -18,14 +18,21 @@ function crops(values: OptionValues, photos: number): (CropBox | undefined)[] {
   });
 }
 
+const percent = (p: number) => `${Math.round(100 * p)} %`;
+
 function printTable(answer: Identification, io: CliIO): void {
+  const best = answer.results[0];
   io.out(answer.notInCatalogue
     ? `NOT IN THE CATALOGUE: the closest object scores below the catalogue's threshold (${answer.threshold.toFixed(3)}).`
-    : `Best match: ${answer.results[0].instanceId} (score ${answer.results[0].score.toFixed(3)}; threshold ${answer.threshold.toFixed(3)}).`);
+    : `Best match: ${best.instanceId} (${best.probability === undefined ? '' : `probability ${percent(best.probability)}; `}score ${best.score.toFixed(3)}; threshold ${answer.threshold.toFixed(3)}).`);
   io.out(describeCalibration(answer.calibration));
-  io.out('rank  score   accession number      sub-collection        title');
+  const ranking = describeRanking(answer);
+  if (ranking) io.out(ranking);
+  const byProbability = answer.results.some((r) => r.probability !== undefined);
+  io.out(`rank  score  ${byProbability ? 'probability  ' : ''}accession number      sub-collection        title`);
   for (const r of answer.results) {
-    io.out(`${String(r.rank).padStart(4)}  ${r.score.toFixed(3)}  ${r.instanceId.padEnd(20)}  ${(r.subcategory ?? '').padEnd(20)}  ${r.title ?? ''}`);
+    const probability = byProbability ? `${percent(r.probability ?? 0).padStart(11)}  ` : '';
+    io.out(`${String(r.rank).padStart(4)}  ${r.score.toFixed(3)}  ${probability}${r.instanceId.padEnd(20)}  ${(r.subcategory ?? '').padEnd(20)}  ${r.title ?? ''}`);
   }
 }
 
@@ -55,6 +62,7 @@ export const identifyCommand: Command = {
           thresholdBasis: describeCalibration(answer.calibration),
           classifier: answer.classifier,
           ensemble: answer.ensemble,
+          ranking: describeRanking(answer),
           results: answer.results.map((r) => ({
             rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,
             bestPhoto: r.bestPhoto.path, bestPhotoScore: r.bestPhoto.score, collection: r.collection,

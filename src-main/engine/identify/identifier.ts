@@ -236,7 +236,10 @@ export class Identifier {
       queryHashes: await hashes,
       queryPaths: photos.map((p) => p.path),
       modelId: answer.recipe,
-      answer: { notInCatalogue: answer.notInCatalogue, threshold: answer.threshold, results: results.map((r) => ({ rank: r.rank, instanceId: r.instanceId, score: r.score })) },
+      answer: {
+        notInCatalogue: answer.notInCatalogue, threshold: answer.threshold, ranking: describeRanking(answer),
+        results: results.map((r) => ({ rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability })),
+      },
     });
     return { ...answer, logId };
   }
@@ -266,6 +269,22 @@ export class Identifier {
       bestPhoto: { photoId: photo.id, path: photo.path, score: dot(check, 0, index.vectorAt(index.rowOf(m.bestPhotoId)!), 0, index.dims) },
     };
   }
+}
+
+/**
+ * Why the list is in the order it is, when it is not by score: fusion ranks by a probability, so
+ * a lower-ranked object can have the higher score. Null when ranked by score alone.
+ */
+export function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble'>): string | null {
+  const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
+  if (answer.classifier === 'fused') {
+    return `Ranked by probability: the catalogue's instance classifier averaged with similarity, over the ${FUSION_CANDIDATES} closest objects; ${score}`;
+  }
+  if (answer.ensemble) return `Ranked by probability: the mean of each model's, over the ${FUSION_CANDIDATES} closest objects; ${score}`;
+  if (answer.classifier === 'stale') {
+    return 'Ranked by similarity alone: the instance classifier was trained before the catalogue last changed. Train it again (Catalogue page, or `artefact-lens train`) to use it.';
+  }
+  return null;
 }
 
 function joinRows(vectors: Float32Array[]): Float32Array {
