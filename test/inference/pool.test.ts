@@ -80,6 +80,23 @@ describe('embedding pool (inference in worker threads)', () => {
     expect(seen).toBe(1);
   });
 
+  it('runs in the calling thread when asked, as accelerators do, with the same embeddings and errors', async () => {
+    const inline = await EmbeddingPool.open(ID, { provider: 'cpu', workers: 0 });
+    try {
+      expect(inline.workerCount).toBe(1);
+      const bad = join(dir, 'bad-inline.jpg');
+      writeFileSync(bad, 'not a photo');
+      const results = await collect(inline.embed([...photos, bad].map((path) => ({ path })), { batchSize: 4 }));
+      expect(results.map((r) => ('error' in r ? r.error.code : 'ok'))).toEqual([...photos.map(() => 'ok'), 'NOT_AN_IMAGE']);
+      results.slice(0, photos.length).forEach((r, i) => {
+        const expected = reference.subarray(i * 1792, (i + 1) * 1792);
+        if ('embedding' in r) expect(Math.hypot(...r.embedding.map((v, j) => v - expected[j])) / Math.hypot(...expected)).toBeLessThan(1e-5);
+      });
+    } finally {
+      await inline.close();
+    }
+  });
+
   it('refuses to start on a model that cannot be opened', async () => {
     await expect(EmbeddingPool.open('no-such-model')).rejects.toMatchObject({ code: 'MODEL_UNKNOWN' });
   });

@@ -3,14 +3,18 @@ import type { Worker } from 'node:worker_threads';
 import { UserError, type UserErrorData } from '../errors';
 import type { ModelCard } from '../models/card';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
-import type { BatchOutputs, PhotoInput, PhotoResult } from './embed';
+import { embedBatch, type BatchOutputs, type PhotoInput, type PhotoResult } from './embed';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker';
-import type { ProviderName, SessionSettings } from './session';
+import { EmbeddingModel } from './model';
+import { providerOrder, type ProviderName, type SessionSettings } from './session';
 import { startEngineWorker } from '../threads';
 
 export interface PoolSettings extends SessionSettings {
   modelsDir?: string;
-  /** Inference workers; default one per core on the CPU, one on an accelerator. */
+  /**
+   * Inference workers; default one per core on the CPU. 0 runs the model in the calling
+   * thread instead, as accelerators always do (see InlineRunner).
+   */
   workers?: number;
 }
 
@@ -20,10 +24,18 @@ export interface EmbedOptions extends BatchOutputs {
   signal?: AbortSignal;
 }
 
+type OpenedSkips = { provider: ProviderName; reason: string }[];
 type ErrorData = UserErrorData | { code: 'INTERNAL'; what: string; hint: string };
 const revive = (e: ErrorData): Error => (e.code === 'INTERNAL' ? new Error(e.what) : UserError.fromData(e));
 
-class InferenceWorker {
+/** Where a pool's batches run: a worker thread, or the calling thread. */
+interface Runner {
+  inFlight: number;
+  embed(job: number, photos: PhotoInput[], outputs: BatchOutputs): Promise<PhotoResult[]>;
+  terminate(): Promise<unknown>;
+}
+
+class InferenceWorker implements Runner {
   private readonly pending = new Map<number, { resolve: (r: PhotoResult[]) => void; reject: (e: Error) => void }>();
   private failure?: Error;
   inFlight = 0;
@@ -78,6 +90,36 @@ class InferenceWorker {
 }
 
 /**
+ * A model run in the calling thread. Accelerators run here: WebGPU sessions in several worker
+ * threads corrupted the heap on an H200 (two workers on one model crashed at once; closing the
+ * workers of one model pair and opening another crashed on exit), while one thread holding
+ * every session, one run at a time, ran clean. Runs are short on a GPU, so holding the thread
+ * costs little; photos still decode off it.
+ */
+class InlineRunner implements Runner {
+  /** One accelerator run at a time in the whole process, whichever model. */
+  private static running: Promise<unknown> = Promise.resolve();
+  inFlight = 0;
+
+  constructor(private readonly model: EmbeddingModel) {}
+
+  async embed(_job: number, photos: PhotoInput[], outputs: BatchOutputs): Promise<PhotoResult[]> {
+    this.inFlight++;
+    const result = InlineRunner.running.then(() => embedBatch(this.model, photos, outputs));
+    InlineRunner.running = result.catch(() => undefined);
+    try {
+      return await result;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  terminate(): Promise<void> {
+    return InlineRunner.running.then(() => this.model.close());
+  }
+}
+
+/**
  * Embeds photos on a pool of inference workers, each with its own onnxruntime session.
  * onnxruntime-node's run blocks the thread that calls it; in workers it blocks neither the
  * caller nor the decoding of the next photos, which overlaps with inference.
@@ -88,18 +130,29 @@ export class EmbeddingPool {
   private constructor(
     readonly card: ModelCard,
     readonly provider: ProviderName,
-    readonly skippedProviders: { provider: ProviderName; reason: string }[],
-    private readonly workers: InferenceWorker[],
+    readonly skippedProviders: OpenedSkips,
+    private readonly workers: Runner[],
   ) {}
 
   static async open(modelId: string, settings: PoolSettings = {}): Promise<EmbeddingPool> {
     const card = findModelCard(modelId, settings.modelsDir ?? DEFAULT_MODELS_DIR);
-    const init: WorkerInit = { modelId, modelsDir: settings.modelsDir, provider: settings.provider, threads: settings.threads ?? 1 };
+    const wanted = settings.provider ?? 'auto';
+    if (settings.workers === 0 || (wanted !== 'cpu' && (wanted !== 'auto' || providerOrder().length > 1))) {
+      const model = await EmbeddingModel.open(modelId, { ...settings, threads: settings.threads ?? 0 });
+      if (model.provider !== 'cpu' || settings.workers === 0) return new EmbeddingPool(card, model.provider, model.skippedProviders, [new InlineRunner(model)]);
+      // No accelerator opened after all: the CPU runs faster on a worker per core.
+      await model.close();
+      return EmbeddingPool.openWorkers(card, { ...settings, provider: 'cpu' }, model.skippedProviders);
+    }
+    return EmbeddingPool.openWorkers(card, settings, []);
+  }
+
+  private static async openWorkers(card: ModelCard, settings: PoolSettings, skippedBefore: OpenedSkips): Promise<EmbeddingPool> {
+    const init: WorkerInit = { modelId: card.id, modelsDir: settings.modelsDir, provider: settings.provider, threads: settings.threads ?? 1 };
     const first = await InferenceWorker.start(init);
-    // An accelerator is shared by all its sessions: more workers would only queue on it.
-    const count = settings.workers ?? (first.provider === 'cpu' ? cpus().length : 1);
+    const count = settings.workers ?? cpus().length;
     const rest = await Promise.all(Array.from({ length: count - 1 }, () => InferenceWorker.start({ ...init, provider: first.provider })));
-    return new EmbeddingPool(card, first.provider, first.skipped, [first.worker, ...rest.map((r) => r.worker)]);
+    return new EmbeddingPool(card, first.provider, [...skippedBefore, ...first.skipped], [first.worker, ...rest.map((r) => r.worker)]);
   }
 
   get workerCount(): number {
@@ -140,7 +193,7 @@ export class EmbeddingPool {
     }
   }
 
-  private leastBusy(): InferenceWorker {
+  private leastBusy(): Runner {
     return this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
