@@ -160,12 +160,14 @@ describe('single-photo catalogues and the field domain', () => {
   it('centres instead of whitening when objects have one photo each, and learns the field domain from a folder', async () => {
     const query = [{ path: await syntheticView(join(tmp.dir, 'query.png'), 5 * 3 + 2, 2) }];
     const before = await new Identifier(catalogue, describer).identify(query);
-    // Centred, the two backbones' slices are their own descriptors: they rank as an ensemble.
-    expect(before).toMatchObject({ postprocess: 'centre', ensemble: true, fieldDomainPhotos: 0, calibration: { impostorsFrom: 'held-out objects', impostorScores: 8 } });
+    // Centred, the two backbones' slices are their own descriptors: they rank as an ensemble, then by local evidence.
+    expect(before).toMatchObject({ postprocess: 'centre', ensemble: true, local: true, fieldDomainPhotos: 0, calibration: { impostorsFrom: 'held-out objects', impostorScores: 8 } });
     expect(before.results.map((r) => r.rank)).toEqual(before.results.map((_, i) => i + 1));
-    expect(before.results[0].probability).toBeGreaterThan(before.results[1].probability!);
     expect(before.results[0].instanceId).toBe('EG5');
-    expect(describeRanking(before)).toMatch(/^Ranked by probability: the mean of each model's/);
+    expect(before.results.every((r) => r.probability === undefined)).toBe(true);
+    expect(describeRanking(before)).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
+    // The pictures' cells are kept with the catalogue: the next identifier reads them instead of describing the pictures again.
+    expect(catalogue.getArtifact(`cells:${recipeKey(recipe)}`)).toMatchObject({ stale: false, json: { photoIds: expect.any(Array), cellsPerPhoto: 17 * 17 } });
 
     expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });
     const after = await new Identifier(catalogue, describer).identify(query);

@@ -3,9 +3,11 @@ import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
 import { concatDescriptors } from '../search/postprocess';
 import { normaliseInPlace } from '../search/vectors';
+import { featuremapCells } from './cell-matching';
 import { GEM_P, type DescriptorPart, type DescriptorRecipe } from './recipe';
 
 export type Described = { path: string; vector: Float32Array } | { path: string; error: UserError };
+export type DescribedCells = { path: string; cells: Float32Array } | { path: string; error: UserError };
 
 /**
  * Turns photos into descriptors as a recipe says: one embedding pool per backbone, GeM or
@@ -46,6 +48,31 @@ export class Describer {
       pending.push(...batch);
       const out: Described[] = [];
       for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled));
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /** The recipe's model with the finest feature-map grid: the one whose cells carry local evidence. */
+  get cellModel(): string {
+    const cells = (model: string) => this.pool(model).card.outputs.featuremap.shape.slice(2).reduce((a, b) => a * b, 1);
+    return this.recipe.parts.map((p) => p.model).reduce((a, b) => (cells(b) > cells(a) ? b : a));
+  }
+
+  /** Each photo's feature-map cells from the cell model (featuremapCells), its mirror averaged in when the recipe flips. */
+  async *describeCells(photos: PhotoInput[], options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<DescribedCells[]> {
+    const pool = this.pool(this.cellModel);
+    const shape = pool.card.outputs.featuremap.shape.slice(1);
+    const views = this.recipe.flip ? 2 : 1;
+    const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
+    let pending: PhotoResult[] = [];
+    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, withFeaturemaps: true, signal: options.signal })) {
+      pending.push(...batch);
+      const out: DescribedCells[] = [];
+      for (; pending.length >= views; pending = pending.slice(views)) {
+        const failed = pending.slice(0, views).find((r) => 'error' in r);
+        const [view, mirrored] = pending as EmbeddedPhoto[];
+        out.push(failed && 'error' in failed ? failed : { path: view.path, cells: featuremapCells(view.featuremap!, shape, views > 1 ? mirrored.featuremap : undefined) });
+      }
       if (out.length > 0) yield out;
     }
   }

@@ -11,8 +11,10 @@ import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
+import { rerankByCells } from './cell-matching';
 import type { Describer } from './describe';
 import { fieldDomain } from './field-domain';
+import { catalogueCells, type CatalogueCells } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -42,6 +44,8 @@ export interface Identification {
   classifier: 'fused' | 'stale' | 'none';
   /** Ranked by the backbones' ensemble (a centred catalogue described by several models, without a fused classifier). */
   ensemble: boolean;
+  /** Re-ranked by local evidence: one-picture catalogues, without a fused classifier. */
+  local: boolean;
   /** The post-processing actually used (whitening falls back to centring on single-photo catalogues). */
   postprocess: DescriptorRecipe['postprocess'];
   /** Field photos whose mean centred catalogue and query (0: the catalogue's own mean). */
@@ -112,6 +116,8 @@ export class Identifier {
   private verification!: { index: FlatIndex; centring: Postprocessor };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
   private ensemble?: BackboneEnsemble;
+  /** One-picture catalogues: the pictures' feature-map cells, to re-rank by local evidence. */
+  private cells?: CatalogueCells;
   private building?: { state: number; done: Promise<void> };
 
   constructor(private readonly catalogue: Catalogue, private readonly describer: Describer) {}
@@ -155,6 +161,7 @@ export class Identifier {
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
+    this.cells = postprocess === 'centre' ? await catalogueCells(this.catalogue, this.describer, key, Array.from(rows.photoIds)) : undefined;
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -214,8 +221,10 @@ export class Identifier {
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;
     const ensemble = !fused && this.ensemble;
-    const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble ? Math.max(top, FUSION_CANDIDATES) : top);
-    const ranked = fused ? (await this.fuse(matches, query)).slice(0, top) : ensemble ? ensemble.rerank(matches, query).slice(0, top) : matches;
+    const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || this.cells ? Math.max(top, FUSION_CANDIDATES) : top);
+    const local = !fused && this.cells;
+    const reranked = fused ? await this.fuse(matches, query) : ensemble ? ensemble.rerank(matches, query) : matches;
+    const ranked = (local ? await this.rerankByCells(reranked, photos, local) : reranked).slice(0, top);
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
     const answer = {
@@ -228,6 +237,7 @@ export class Identifier {
       recipe: recipeKey(this.recipe),
       classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const,
       ensemble: !!ensemble,
+      local: !!local,
       postprocess: this.ranking.postprocess,
       fieldDomainPhotos: this.ranking.fieldDomain,
       catalogueState: this.catalogue.state(),
@@ -242,6 +252,21 @@ export class Identifier {
       },
     });
     return { ...answer, logId };
+  }
+
+  /**
+   * The candidates re-ranked by local evidence (cell-matching.ts): the query photos' cells
+   * together, centred on their own mean. The order no longer follows a probability.
+   */
+  private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], photos: PhotoInput[], cells: CatalogueCells): Promise<ObjectMatch[]> {
+    const described: Float32Array[] = [];
+    for await (const batch of this.describer.describeCells(photos)) {
+      for (const d of batch) if ('cells' in d) described.push(d.cells);
+    }
+    if (described.length === 0) return matches;
+    const query = await cells.space.project(joinRows(described));
+    const photosOf = (objectId: number) => this.catalogue.objectPhotos(objectId).flatMap((p) => cells.byPhoto.get(p.id) ?? []);
+    return (await rerankByCells(matches, query, cells.space.dims, photosOf)).map(({ probability: _, local: __, ...m }) => m);
   }
 
   /** Retrieval and the instance classifier, averaged as probabilities; ranks follow the fused order. */
@@ -275,8 +300,11 @@ export class Identifier {
  * Why the list is in the order it is, when it is not by score: fusion ranks by a probability, so
  * a lower-ranked object can have the higher score. Null when ranked by score alone.
  */
-export function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble'>): string | null {
+export function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local'>): string | null {
   const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
+  if (answer.local) {
+    return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score}`;
+  }
   if (answer.classifier === 'fused') {
     return `Ranked by probability: the catalogue's instance classifier averaged with similarity, over the ${FUSION_CANDIDATES} closest objects; ${score}`;
   }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { CELL_DIMS, CellSpace, dequantiseCells, featuremapCells, quantiseCells, rerankByCells } from '../../src-main/engine/identify/cell-matching';
+import { randomMatrix } from '../search/synthetic';
+
+describe('local evidence from feature-map cells', () => {
+  it('turns a channels x height x width map into one unit cell per position, the mirror turned back and averaged in', () => {
+    // 2 channels on a 1 x 3 grid; the mirrored map holds the same cells right to left.
+    const map = Float32Array.of(4, 0, 9, /* channel 1 */ 0, 1, 0);
+    const mirrored = Float32Array.of(9, 0, 4, /* channel 1 */ 0, 1, 0);
+    const cells = featuremapCells(map, [2, 1, 3], mirrored);
+    expect(Array.from(cells).map((v) => +v.toFixed(4))).toEqual([1, 0, 0, 1, 1, 0]);
+    expect(Array.from(featuremapCells(Float32Array.of(4, 1, 0, 9, 1, 0), [2, 1, 3]).subarray(0, 2)).map((v) => +v.toFixed(4))).toEqual([0.5547, 0.8321]);
+  });
+
+  it('re-ranks the candidates by how much of each picture the query shows, keeping the global order among equals', async () => {
+    const channels = 64;
+    const pictures = Array.from({ length: 4 }, (_, i) => randomMatrix(20, channels, i + 1));
+    const space = await CellSpace.fit(new Float32Array(pictures.flatMap((p) => Array.from(p))), channels);
+    const projected = await Promise.all(pictures.map((p) => space.project(p, space.catalogueMean)));
+    // The query shows picture 2's first 15 cells among clutter: picture 2 wins although its global score is last.
+    const query = await space.project(new Float32Array([...pictures[2]!.subarray(0, 15 * channels), ...randomMatrix(30, channels, 99)]));
+    const candidates = [0, 1, 2, 3].map((objectId, i) => ({ objectId, score: [0.5, 0.45, 0.3, 0.44][i]!, rank: i + 1 }));
+    const ranked = await rerankByCells(candidates, query, space.dims, (id) => [projected[id]!]);
+    expect(ranked[0]).toMatchObject({ objectId: 2, rank: 1, score: 0.3 });
+    expect(ranked.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
+    expect(ranked[0]!.local).toBeGreaterThan(Math.max(...ranked.slice(1).map((r) => r.local)));
+  });
+
+  it('keeps cells as int8 with a scale per cell, close to the originals', () => {
+    const cells = randomMatrix(10, CELL_DIMS, 5);
+    const { codes, scales } = quantiseCells(cells, CELL_DIMS);
+    const back = dequantiseCells(codes, scales, CELL_DIMS);
+    for (let r = 0; r < 10; r++) {
+      let dotProduct = 0, norm = 0;
+      for (let j = r * CELL_DIMS; j < (r + 1) * CELL_DIMS; j++) [dotProduct, norm] = [dotProduct + back[j]! * cells[j]!, norm + cells[j]! ** 2];
+      expect(dotProduct / Math.sqrt(norm)).toBeGreaterThan(0.999);
+    }
+  });
+
+  it('reads back the space it saved', async () => {
+    const space = await CellSpace.fit(randomMatrix(300, 32, 3), 32);
+    const again = CellSpace.deserialise(space.serialise());
+    const cells = randomMatrix(5, 32, 4);
+    expect(await again.project(cells)).toEqual(await space.project(cells));
+  });
+});
