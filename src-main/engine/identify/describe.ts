@@ -6,8 +6,8 @@ import { normaliseInPlace } from '../search/vectors';
 import { featuremapCells } from './cell-matching';
 import { GEM_P, type DescriptorPart, type DescriptorRecipe } from './recipe';
 
-export type Described = { path: string; vector: Float32Array } | { path: string; error: UserError };
-export type DescribedCells = { path: string; cells: Float32Array } | { path: string; error: UserError };
+/** A photo's descriptor; `cells` when asked for (local evidence). */
+export type Described = { path: string; vector: Float32Array; cells?: Float32Array } | { path: string; error: UserError };
 
 /**
  * Turns photos into descriptors as a recipe says: one embedding pool per backbone, GeM or
@@ -34,20 +34,22 @@ export class Describer {
   }
 
   /**
-   * Descriptors of one part for many photos, batch by batch in input order. A photo and its
+   * Descriptors of one part for many photos, batch by batch in input order; with `cells`, each
+   * photo's feature-map cells too (featuremapCells, the mirror averaged in). A photo and its
    * mirror image may run on different workers (a query's two views run in parallel).
    */
-  async *describePart(part: DescriptorPart, photos: PhotoInput[], options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<Described[]> {
+  async *describePart(part: DescriptorPart, photos: PhotoInput[], options: { batchSize?: number; signal?: AbortSignal; cells?: boolean } = {}): AsyncGenerator<Described[]> {
     const pool = this.pool(part.model);
     const views = this.recipe.flip ? 2 : 1;
     const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
     const pooled = (r: EmbeddedPhoto) => unit(r.embedding);
+    const shape = options.cells ? pool.card.outputs.featuremap.shape.slice(1) : undefined;
     let pending: PhotoResult[] = [];
     const gemP = part.pooling === 'gem' ? GEM_P : undefined;
-    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, gem: gemP, signal: options.signal })) {
+    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, gem: gemP, withFeaturemaps: options.cells, signal: options.signal })) {
       pending.push(...batch);
       const out: Described[] = [];
-      for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled));
+      for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled, shape));
       if (out.length > 0) yield out;
     }
   }
@@ -58,38 +60,22 @@ export class Describer {
     return this.recipe.parts.map((p) => p.model).reduce((a, b) => (cells(b) > cells(a) ? b : a));
   }
 
-  /** Each photo's feature-map cells from the cell model (featuremapCells), its mirror averaged in when the recipe flips. */
-  async *describeCells(photos: PhotoInput[], options: { batchSize?: number; signal?: AbortSignal } = {}): AsyncGenerator<DescribedCells[]> {
-    const pool = this.pool(this.cellModel);
-    const shape = pool.card.outputs.featuremap.shape.slice(1);
-    const views = this.recipe.flip ? 2 : 1;
-    const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
-    let pending: PhotoResult[] = [];
-    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, withFeaturemaps: true, signal: options.signal })) {
-      pending.push(...batch);
-      const out: DescribedCells[] = [];
-      for (; pending.length >= views; pending = pending.slice(views)) {
-        const failed = pending.slice(0, views).find((r) => 'error' in r);
-        const [view, mirrored] = pending as EmbeddedPhoto[];
-        out.push(failed && 'error' in failed ? failed : { path: view.path, cells: featuremapCells(view.featuremap!, shape, views > 1 ? mirrored.featuremap : undefined) });
-      }
-      if (out.length > 0) yield out;
-    }
-  }
-
-  /** The joined descriptor of each photo (a query): all parts, each weighted. */
-  async describe(photos: PhotoInput[]): Promise<Described[]> {
+  /** The joined descriptor of each photo (a query): all parts, each weighted; with `cells`, the cell model's cells too. */
+  async describe(photos: PhotoInput[], options: { cells?: boolean } = {}): Promise<Described[]> {
+    const cellModel = options.cells ? this.cellModel : undefined;
     const perPart = await Promise.all(this.recipe.parts.map(async (part) => {
       const all: Described[] = [];
-      for await (const batch of this.describePart(part, photos)) all.push(...batch);
+      for await (const batch of this.describePart(part, photos, { cells: part.model === cellModel })) all.push(...batch);
       return all;
     }));
+    const cellsOf = (i: number) => perPart.map((d) => d[i]).find((d) => 'cells' in d && d.cells) as { cells: Float32Array } | undefined;
     return photos.map((p, i) => {
       const failed = perPart.map((d) => d[i]).find((d) => 'error' in d);
       if (failed) return failed;
       return {
         path: p.path,
         vector: concatDescriptors(perPart.map((d, k) => ({ vector: (d[i] as { vector: Float32Array }).vector, weight: this.recipe.parts[k].weight }))),
+        cells: cellsOf(i)?.cells,
       };
     });
   }
@@ -99,14 +85,19 @@ export class Describer {
   }
 }
 
-/** The mean of a photo's views (original, mirrored), each pooled and normalised; the first error wins. */
-function combineViews(views: PhotoResult[], pooled: (r: EmbeddedPhoto) => Float32Array): Described {
+/**
+ * The mean of a photo's views (original, mirrored), each pooled and normalised, and with a
+ * feature-map `shape` their cells; the first error wins.
+ */
+function combineViews(views: PhotoResult[], pooled: (r: EmbeddedPhoto) => Float32Array, shape?: number[]): Described {
   const failed = views.find((r) => 'error' in r);
   if (failed && 'error' in failed) return failed;
-  const vectors = (views as EmbeddedPhoto[]).map(pooled);
+  const embedded = views as EmbeddedPhoto[];
+  const vectors = embedded.map(pooled);
   const sum = new Float32Array(vectors[0].length);
   for (const v of vectors) for (let j = 0; j < sum.length; j++) sum[j] += v[j];
-  return { path: views[0].path, vector: unit(sum) };
+  const cells = shape && featuremapCells(embedded[0].featuremap!, shape, embedded[1]?.featuremap);
+  return { path: views[0].path, vector: unit(sum), cells };
 }
 
 function unit(v: Float32Array): Float32Array {

@@ -212,19 +212,20 @@ export class Identifier {
     // The log's content hashes are read while the models run.
     const hashes = Promise.all(photos.map((p) => sha256File(p.path)));
     hashes.catch(() => undefined); // an unreadable photo is reported by describe, below
-    const described = await this.describer.describe(photos);
+    const described = await this.describer.describe(photos, { cells: !!this.cells });
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;
     const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
+    const queryCells = (described as { cells?: Float32Array }[]).flatMap((d) => d.cells ?? []);
     const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
     const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;
     const ensemble = !fused && this.ensemble;
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || this.cells ? Math.max(top, FUSION_CANDIDATES) : top);
-    const local = !fused && this.cells;
+    const local = !fused && queryCells.length > 0 && this.cells;
     const reranked = fused ? await this.fuse(matches, query) : ensemble ? ensemble.rerank(matches, query) : matches;
-    const ranked = (local ? await this.rerankByCells(reranked, photos, local) : reranked).slice(0, top);
+    const ranked = (local ? await this.rerankByCells(reranked, queryCells, local) : reranked).slice(0, top);
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
     const answer = {
@@ -258,12 +259,7 @@ export class Identifier {
    * The candidates re-ranked by local evidence (cell-matching.ts): the query photos' cells
    * together, centred on their own mean. The order no longer follows a probability.
    */
-  private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], photos: PhotoInput[], cells: CatalogueCells): Promise<ObjectMatch[]> {
-    const described: Float32Array[] = [];
-    for await (const batch of this.describer.describeCells(photos)) {
-      for (const d of batch) if ('cells' in d) described.push(d.cells);
-    }
-    if (described.length === 0) return matches;
+  private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], described: Float32Array[], cells: CatalogueCells): Promise<ObjectMatch[]> {
     const query = await cells.space.project(joinRows(described));
     const photosOf = (objectId: number) => this.catalogue.objectPhotos(objectId).flatMap((p) => cells.byPhoto.get(p.id) ?? []);
     return (await rerankByCells(matches, query, cells.space.dims, photosOf)).map(({ probability: _, local: __, ...m }) => m);

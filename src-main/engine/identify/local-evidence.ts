@@ -30,10 +30,13 @@ async function rawCells(catalogue: Catalogue, describer: Describer, photoIds: re
   const paths = photoIds.map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
   const out = new Map<number, Float32Array>();
   let i = 0;
-  for await (const batch of describer.describeCells(paths.map((p) => ({ path: p.path })), { batchSize: 4 })) {
+  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
+  for await (const batch of describer.describePart(part, paths.map((p) => ({ path: p.path })), { batchSize: 4, cells: true })) {
     // A picture that cannot be read now simply brings no local evidence.
-    for (const d of batch) if ('cells' in d) out.set(paths[i++]!.id, d.cells);
-    else i++;
+    for (const d of batch) {
+      const id = paths[i++]!.id;
+      if ('cells' in d && d.cells) out.set(id, d.cells);
+    }
   }
   return out;
 }
