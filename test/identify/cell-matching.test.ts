@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_DIMS, CellSpace, dequantiseCells, featuremapCells, quantiseCells, rerankByCells } from '../../src-main/engine/identify/cell-matching';
+import { CELL_DIMS, CellSpace, dequantiseCells, featuremapCells, foregroundCells, meanCell, quantiseCells, rerankByCells } from '../../src-main/engine/identify/cell-matching';
 import { randomMatrix } from '../search/synthetic';
 
 describe('local evidence from feature-map cells', () => {
@@ -15,7 +15,8 @@ describe('local evidence from feature-map cells', () => {
   it('re-ranks the candidates by how much of each picture the query shows, keeping the global order among equals', async () => {
     const channels = 64;
     const pictures = Array.from({ length: 4 }, (_, i) => randomMatrix(20, channels, i + 1));
-    const space = await CellSpace.fit(new Float32Array(pictures.flatMap((p) => Array.from(p))), channels);
+    const all = new Float32Array(pictures.flatMap((p) => Array.from(p)));
+    const space = await CellSpace.fit(meanCell(all, channels), all, meanCell(all, channels));
     const projected = await Promise.all(pictures.map((p) => space.project(p, space.catalogueMean)));
     // The query shows picture 2's first 15 cells among clutter: picture 2 wins although its global score is last.
     const query = await space.project(new Float32Array([...pictures[2]!.subarray(0, 15 * channels), ...randomMatrix(30, channels, 99)]));
@@ -24,6 +25,10 @@ describe('local evidence from feature-map cells', () => {
     expect(ranked[0]).toMatchObject({ objectId: 2, rank: 1, score: 0.3 });
     expect(ranked.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
     expect(ranked[0]!.local).toBeGreaterThan(Math.max(...ranked.slice(1).map((r) => r.local)));
+    // An object without readable pictures neither wins nor breaks the order.
+    const missing = await rerankByCells(candidates, query, space.dims, (id) => (id === 0 ? [] : [projected[id]!]));
+    expect(missing[0]!.objectId).toBe(2);
+    expect(missing.every((r) => Number.isFinite(r.local))).toBe(true);
   });
 
   it('keeps cells as int8 with a scale per cell, close to the originals', () => {
@@ -37,10 +42,15 @@ describe('local evidence from feature-map cells', () => {
     }
   });
 
-  it('reads back the space it saved', async () => {
-    const space = await CellSpace.fit(randomMatrix(300, 32, 3), 32);
-    const again = CellSpace.deserialise(space.serialise());
-    const cells = randomMatrix(5, 32, 4);
-    expect(await again.project(cells)).toEqual(await space.project(cells));
+  it('keeps the cells that show the object, on a plain background of any colour, and every cell when there is none', () => {
+    // 40 x 40 pictures on a 4 x 4 grid: the object fills the middle 20 x 20 pixels, that is the 4 middle cells.
+    const picture = (background: number[], object: number[], noisy = false) => Uint8Array.from({ length: 40 * 40 * 3 }, (_, i) => {
+      const [x, y, c] = [Math.floor(i / 3) % 40, Math.floor(i / 120), i % 3];
+      if (noisy) return (x * 37 + y * 91 + c * 53) % 256;
+      return x >= 10 && x < 30 && y >= 10 && y < 30 ? object[c]! : background[c]!;
+    });
+    expect(foregroundCells(picture([255, 255, 255], [200, 40, 40]), 40, 40, [4, 4])).toEqual([5, 6, 9, 10]);
+    expect(foregroundCells(picture([0, 0, 0], [90, 90, 90]), 40, 40, [4, 4])).toEqual([5, 6, 9, 10]);
+    expect(foregroundCells(picture([0, 0, 0], [0, 0, 0], true), 40, 40, [4, 4])).toHaveLength(16);
   });
 });

@@ -167,12 +167,14 @@ describe('single-photo catalogues and the field domain', () => {
     expect(before.results.every((r) => r.probability === undefined)).toBe(true);
     expect(describeRanking(before)).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
     // The pictures' cells are kept with the catalogue: the next identifier reads them instead of describing the pictures again.
-    expect(catalogue.getArtifact(`cells:${recipeKey(recipe)}`)).toMatchObject({ stale: false, json: { photoIds: expect.any(Array), cellsPerPhoto: 17 * 17 } });
+    expect(catalogue.getArtifact(`picture-cells:${recipeKey(recipe)}`)).toMatchObject({ stale: false, json: { photoIds: expect.any(Array), counts: expect.any(Array) } });
 
     expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });
     const after = await new Identifier(catalogue, describer).identify(query);
     // The field photos' runner-up objects are now the impostors the threshold is learned from.
-    expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 24, calibration: { impostorsFrom: 'field photos', impostorScores: 24 } });
+    expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 24, local: true, calibration: { impostorsFrom: 'field photos', impostorScores: 24 } });
+    // The field photos' cells are kept too (a mean and a sample): local evidence learns its space from them.
+    expect(catalogue.getArtifact(`field-cells:${recipeKey(recipe)}`)).toMatchObject({ json: { photos: 24, sampled: 24 * 17 * 17 } }); // few photos: all their cells
     expect(after.results[0].instanceId).toBe('EG5');
   });
 

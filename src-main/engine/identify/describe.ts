@@ -54,6 +54,11 @@ export class Describer {
     }
   }
 
+  /** Channels in one of the cell model's cells. */
+  get cellChannels(): number {
+    return this.pool(this.cellModel).card.outputs.featuremap.shape[1]!;
+  }
+
   /** The recipe's model with the finest feature-map grid: the one whose cells carry local evidence. */
   get cellModel(): string {
     const cells = (model: string) => this.pool(model).card.outputs.featuremap.shape.slice(2).reduce((a, b) => a * b, 1);

@@ -3,6 +3,9 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { listPhotos } from '../catalogue/import-folders';
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
+import { stackRows } from '../search/vectors';
+import { MeanCell, dequantiseCells, quantiseCells } from './cell-matching';
+import { CELL_SAMPLE, spreadCells, type FieldCells } from './local-evidence';
 import type { Describer } from './describe';
 import { recipeKey, type DescriptorRecipe } from './recipe';
 
@@ -14,6 +17,19 @@ import { recipeKey, type DescriptorRecipe } from './recipe';
  * (both on the catalogue's mean) to 42.4 % (40.1 % with both on the field photos' mean).
  */
 const key = (recipe: DescriptorRecipe) => `field-domain:${recipeKey(recipe)}`;
+/** The field photos' cells: their mean and an even sample (local evidence learns its space from them). */
+const cellKey = (recipe: DescriptorRecipe) => `field-cells:${recipeKey(recipe)}`;
+
+/** The field photos' cells, if learned with them. */
+export function fieldCells(catalogue: Catalogue, recipe: DescriptorRecipe, channels: number): FieldCells | undefined {
+  const stored = catalogue.getArtifact(cellKey(recipe));
+  if (!stored?.blob) return undefined;
+  const { photos, sampled } = stored.json as { photos: number; sampled: number };
+  const bytes = Uint8Array.from(stored.blob);
+  const scales = new Float32Array(bytes.buffer, channels * 4, sampled);
+  const sample = dequantiseCells(new Int8Array(bytes.buffer, (channels + sampled) * 4, sampled * channels), scales, channels);
+  return { photos, mean: new Float32Array(bytes.buffer, 0, channels), sample };
+}
 
 export interface FieldDomain {
   /** Joined descriptors of the field photos, row-major. */
@@ -48,10 +64,21 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   const photos = listPhotos(root).map((p) => ({ path: join(root, p) }));
   const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing field photos');
   const described: Awaited<ReturnType<Describer['describe']>> = [];
+  const channels = describer.cellChannels;
+  const cellMean = new MeanCell(channels);
+  const sampled: Float32Array[] = [];
+  const perPhoto = Math.ceil(CELL_SAMPLE / Math.max(1, photos.length));
   for (let start = 0; start < photos.length; start += BATCH) {
     if (options.signal?.aborted) throw new UserError('CANCELLED', 'Learning the field domain was cancelled; the previous one, if any, is kept.', 'Start it again when you are ready.');
     const batch = photos.slice(start, start + BATCH);
-    described.push(...await describer.describe(batch));
+    // Each photo's cells go into the mean and the sample, then are dropped: hundreds of photos' cells take gigabytes.
+    for (const d of await describer.describe(batch, { cells: true })) {
+      if ('cells' in d && d.cells) {
+        cellMean.add(d.cells);
+        sampled.push(spreadCells(d.cells, channels, perPhoto));
+      }
+      described.push('vector' in d ? { path: d.path, vector: d.vector } : d);
+    }
     meter.advance(batch.length);
   }
   const vectors = described.flatMap((d) => ('vector' in d ? [d.vector] : []));
@@ -62,5 +89,10 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   const rows = new Float32Array(vectors.length * vectors[0].length);
   vectors.forEach((v, i) => rows.set(v, i * v.length));
   catalogue.putArtifact(key(describer.recipe), { json: { count: vectors.length, folder: root }, blob: new Uint8Array(rows.buffer) });
+  const { codes, scales } = quantiseCells(stackRows(sampled), channels);
+  catalogue.putArtifact(cellKey(describer.recipe), {
+    json: { photos: sampled.length, sampled: scales.length },
+    blob: Buffer.concat([cellMean.mean(), scales, codes].map((a) => Buffer.from(a.buffer))),
+  });
   return { count: vectors.length, failed: described.flatMap((d) => ('error' in d ? [d.error.message] : [])) };
 }

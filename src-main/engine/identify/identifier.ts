@@ -9,12 +9,12 @@ import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } fro
 import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
-import { dot } from '../search/vectors';
+import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import { rerankByCells } from './cell-matching';
 import type { Describer } from './describe';
-import { fieldDomain } from './field-domain';
-import { catalogueCells, type CatalogueCells } from './local-evidence';
+import { fieldCells, fieldDomain } from './field-domain';
+import { catalogueCells, pictureCells, type CatalogueCells } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -161,7 +161,8 @@ export class Identifier {
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
-    this.cells = postprocess === 'centre' ? await catalogueCells(this.catalogue, this.describer, key, Array.from(rows.photoIds)) : undefined;
+    const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, key, Array.from(rows.photoIds)) : undefined;
+    this.cells = pictures && await catalogueCells(pictures, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -217,8 +218,8 @@ export class Identifier {
     if (failed && 'error' in failed) throw failed.error;
     const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
     const queryCells = (described as { cells?: Float32Array }[]).flatMap((d) => d.cells ?? []);
-    const query = fuseMeanEmbedding(joinRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
-    const check = fuseMeanEmbedding(joinRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
+    const query = fuseMeanEmbedding(stackRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
+    const check = fuseMeanEmbedding(stackRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
     const fused = this.classifier && !this.classifier.stale;
     const ensemble = !fused && this.ensemble;
@@ -257,10 +258,11 @@ export class Identifier {
 
   /**
    * The candidates re-ranked by local evidence (cell-matching.ts): the query photos' cells
-   * together, centred on their own mean. The order no longer follows a probability.
+   * together, centred on the field photos' mean cell (without field photos, on their own). The
+   * order no longer follows a probability.
    */
   private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], described: Float32Array[], cells: CatalogueCells): Promise<ObjectMatch[]> {
-    const query = await cells.space.project(joinRows(described));
+    const query = await cells.space.project(stackRows(described), cells.queryMean);
     const photosOf = (objectId: number) => this.catalogue.objectPhotos(objectId).flatMap((p) => cells.byPhoto.get(p.id) ?? []);
     return (await rerankByCells(matches, query, cells.space.dims, photosOf)).map(({ probability: _, local: __, ...m }) => m);
   }
@@ -309,14 +311,4 @@ export function describeRanking(answer: Pick<Identification, 'classifier' | 'ens
     return 'Ranked by similarity alone: the instance classifier was trained before the catalogue last changed. Train it again (Catalogue page, or `artefact-lens train`) to use it.';
   }
   return null;
-}
-
-function joinRows(vectors: Float32Array[]): Float32Array {
-  const out = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
-  let offset = 0;
-  for (const v of vectors) {
-    out.set(v, offset);
-    offset += v.length;
-  }
-  return out;
 }

@@ -1,91 +1,109 @@
 import type { Catalogue } from '../catalogue/catalogue';
-import { CellSpace, dequantiseCells, quantiseCells } from './cell-matching';
+import { loadPixels } from '../inference/image';
+import { stackRows } from '../search/vectors';
+import { CellSpace, MeanCell, dequantiseCells, foregroundCells, pickCells, quantiseCells } from './cell-matching';
 import type { Describer } from './describe';
 
-/** Catalogue pictures whose cells are described to learn the cell space; the rest are only projected. */
-const FIT_PHOTOS = 120;
 /**
  * Past this many photos, local evidence is not prepared: describing every picture's cells again
- * takes about a quarter of a second each on two cores, and keeping them 37 KB each.
+ * takes about a quarter of a second each on two cores, and keeping them about 90 KB each.
  */
 export const MAX_CELL_PHOTOS = 3000;
+/** Cells the space is learned from: an even sample estimates the leading directions as well. */
+export const CELL_SAMPLE = 8000;
+/** Field photos needed to learn the cell space from them rather than from the catalogue pictures. */
+const MIN_FIELD_PHOTOS = 20;
 
-/** The catalogue's photos' projected cells, by photo id, and the space they are in. */
+/** The catalogue pictures' object cells (square-rooted, unit, not yet projected) and the mean of all their cells. */
+export interface PictureCells {
+  mean: Float32Array;
+  byPhoto: Map<number, Float32Array>;
+}
+
+/** What field photos give local evidence: their mean cell, and a sample of their cells to learn the space from. */
+export interface FieldCells {
+  photos: number;
+  mean: Float32Array;
+  sample: Float32Array;
+}
+
+/** The projected cells identification compares, and where query cells are centred (undefined: on their own mean). */
 export interface CatalogueCells {
   space: CellSpace;
   byPhoto: Map<number, Float32Array>;
+  queryMean?: Float32Array;
 }
 
 interface Stored {
   photoIds: number[];
-  cellsPerPhoto: number;
-  spaceBytes: number;
+  /** Object cells kept per photo, in photoIds' order. */
+  counts: number[];
 }
 
-/** An even spread of `count` items. */
-const spread = <T>(items: readonly T[], count: number): T[] =>
-  items.length <= count ? [...items] : Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
-
-async function rawCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): Promise<Map<number, Float32Array>> {
-  const paths = photoIds.map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
-  const out = new Map<number, Float32Array>();
-  let i = 0;
-  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
-  for await (const batch of describer.describePart(part, paths.map((p) => ({ path: p.path })), { batchSize: 4, cells: true })) {
-    // A picture that cannot be read now simply brings no local evidence.
-    for (const d of batch) {
-      const id = paths[i++]!.id;
-      if ('cells' in d && d.cells) out.set(id, d.cells);
-    }
-  }
-  return out;
+/** Every `step`-th cell of `cells`, up to `count` of them: an even spread. */
+export function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
+  const n = cells.length / channels;
+  const kept = Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
+  return pickCells(cells, channels, kept);
 }
 
 /**
- * The catalogue pictures' cells in a space learned from them: kept in the catalogue under
- * `cells:<key>` until photos change. Undefined for catalogues past MAX_CELL_PHOTOS.
+ * Each catalogue picture's object cells (foregroundCells), kept in the catalogue under
+ * `picture-cells:<key>` until photos change. Undefined for catalogues past MAX_CELL_PHOTOS.
  */
-export async function catalogueCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[]): Promise<CatalogueCells | undefined> {
+export async function pictureCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[]): Promise<PictureCells | undefined> {
   if (photoIds.length > MAX_CELL_PHOTOS) return undefined;
-  const name = `cells:${key}`;
+  const name = `picture-cells:${key}`;
   const stored = catalogue.getArtifact(name);
-  if (stored?.blob && !stored.stale) return load(stored.json as Stored, stored.blob);
-  const sample = spread(photoIds, FIT_PHOTOS);
-  const fitting = await rawCells(catalogue, describer, sample);
-  if (fitting.size === 0) return undefined;
-  const pictures = [...fitting.values()];
-  const all = new Float32Array(pictures.length * pictures[0]!.length);
-  pictures.forEach((c, i) => all.set(c, i * c.length));
-  const space = await CellSpace.fit(all, describer.pool(describer.cellModel).card.outputs.featuremap.shape[1]!);
+  const channels = describer.cellChannels;
+  if (stored?.blob && !stored.stale) return load(stored.json as Stored, stored.blob, channels);
+  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
+  const { input, outputs } = describer.pool(part.model).card;
+  const grid = outputs.featuremap.shape.slice(2);
+  const mean = new MeanCell(channels);
   const byPhoto = new Map<number, Float32Array>();
-  for (const [id, cells] of fitting) byPhoto.set(id, await space.project(cells, space.catalogueMean));
-  const rest = photoIds.filter((id) => !fitting.has(id));
-  for (let start = 0; start < rest.length; start += 32) {
-    const raw = await rawCells(catalogue, describer, rest.slice(start, start + 32));
-    for (const [id, cells] of raw) byPhoto.set(id, await space.project(cells, space.catalogueMean));
+  const photos = photoIds.map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
+  let i = 0;
+  for await (const batch of describer.describePart(part, photos.map((p) => ({ path: p.path })), { batchSize: 4, cells: true })) {
+    for (const d of batch) {
+      const { id, path } = photos[i++]!;
+      // A picture that cannot be read now simply brings no local evidence.
+      if (!('cells' in d) || !d.cells) continue;
+      mean.add(d.cells);
+      byPhoto.set(id, pickCells(d.cells, channels, foregroundCells(await loadPixels(path, input), input.width, input.height, grid)));
+    }
   }
-  save(catalogue, name, space, byPhoto);
-  return { space, byPhoto };
+  const pictures = { mean: mean.mean(), byPhoto };
+  save(catalogue, name, pictures, channels);
+  return pictures;
 }
 
-function save(catalogue: Catalogue, name: string, space: CellSpace, byPhoto: Map<number, Float32Array>): void {
+/** Projects the pictures' cells into a space learned from field photos' cells if there are enough, else from the pictures'. */
+export async function catalogueCells(pictures: PictureCells, field?: FieldCells): Promise<CatalogueCells> {
+  const channels = pictures.mean.length;
+  const learnFromField = field && field.photos >= MIN_FIELD_PHOTOS;
+  const all = [...pictures.byPhoto.values()];
+  const perPicture = Math.ceil(CELL_SAMPLE / Math.max(1, all.length));
+  const sample = learnFromField ? field.sample : stackRows(all.map((c) => spreadCells(c, channels, perPicture)));
+  const space = await CellSpace.fit(pictures.mean, sample, learnFromField ? field.mean : pictures.mean);
+  const byPhoto = new Map<number, Float32Array>();
+  for (const [id, cells] of pictures.byPhoto) byPhoto.set(id, await space.project(cells, pictures.mean));
+  return { space, byPhoto, queryMean: field?.mean };
+}
+
+function save(catalogue: Catalogue, name: string, { mean, byPhoto }: PictureCells, channels: number): void {
   const ids = [...byPhoto.keys()];
-  const cellsPerPhoto = ids.length ? byPhoto.get(ids[0]!)!.length / space.dims : 0;
-  const flat = new Float32Array(ids.length * cellsPerPhoto * space.dims);
-  ids.forEach((id, i) => flat.set(byPhoto.get(id)!, i * cellsPerPhoto * space.dims));
-  const { codes, scales } = quantiseCells(flat, space.dims);
-  const spaceBytes = space.serialise();
-  const json: Stored = { photoIds: ids, cellsPerPhoto, spaceBytes: spaceBytes.byteLength };
-  catalogue.putArtifact(name, { json, blob: Buffer.concat([spaceBytes, Buffer.from(scales.buffer), Buffer.from(codes.buffer)]) });
+  const { codes, scales } = quantiseCells(stackRows(ids.map((id) => byPhoto.get(id)!)), channels);
+  const json: Stored = { photoIds: ids, counts: ids.map((id) => byPhoto.get(id)!.length / channels) };
+  catalogue.putArtifact(name, { json, blob: Buffer.concat([mean, scales].map((a) => Buffer.from(a.buffer)).concat(Buffer.from(codes.buffer))) });
 }
 
-function load({ photoIds, cellsPerPhoto, spaceBytes }: Stored, blob: Buffer): CatalogueCells {
+function load({ photoIds, counts }: Stored, blob: Buffer, channels: number): PictureCells {
   const bytes = Uint8Array.from(blob);
-  const space = CellSpace.deserialise(bytes.subarray(0, spaceBytes));
-  const cells = photoIds.length * cellsPerPhoto;
-  const scales = new Float32Array(bytes.buffer, spaceBytes, cells);
-  const codes = new Int8Array(bytes.buffer, spaceBytes + cells * 4, cells * space.dims);
-  const flat = dequantiseCells(codes, scales, space.dims);
-  const width = cellsPerPhoto * space.dims;
-  return { space, byPhoto: new Map(photoIds.map((id, i) => [id, flat.subarray(i * width, (i + 1) * width)])) };
+  const cells = counts.reduce((a, b) => a + b, 0);
+  const mean = new Float32Array(bytes.buffer, 0, channels);
+  const scales = new Float32Array(bytes.buffer, channels * 4, cells);
+  const flat = dequantiseCells(new Int8Array(bytes.buffer, (channels + cells) * 4, cells * channels), scales, channels);
+  let offset = 0;
+  return { mean, byPhoto: new Map(photoIds.map((id, i) => [id, flat.subarray(offset * channels, (offset += counts[i]!) * channels)])) };
 }

@@ -30,3 +30,14 @@ export function normaliseRows(m: Float32Array, dims: number): Float32Array {
   for (let off = 0; off < m.length; off += dims) normaliseInPlace(m, off, dims);
   return m;
 }
+
+/** Row blocks one after another in one array. */
+export function stackRows(blocks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
+  let offset = 0;
+  for (const b of blocks) {
+    out.set(b, offset);
+    offset += b.length;
+  }
+  return out;
+}
