@@ -25,6 +25,12 @@ describe('local evidence from feature-map cells', () => {
     expect(ranked[0]).toMatchObject({ objectId: 2, rank: 1, score: 0.3 });
     expect(ranked.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
     expect(ranked[0]!.local).toBeGreaterThan(Math.max(...ranked.slice(1).map((r) => r.local)));
+    // Centred only (no field photos to whiten on), the picture is found as well.
+    const plain = CellSpace.centred(meanCell(all, channels));
+    const plainPictures = await Promise.all(pictures.map((p) => plain.project(p, plain.catalogueMean)));
+    const plainQuery = await plain.project(new Float32Array([...pictures[2]!.subarray(0, 15 * channels), ...randomMatrix(30, channels, 99)]));
+    expect(plain.dims).toBe(channels);
+    expect((await rerankByCells(candidates, plainQuery, plain.dims, (id) => [plainPictures[id]!]))[0]!.objectId).toBe(2);
     // An object without readable pictures neither wins nor breaks the order.
     const missing = await rerankByCells(candidates, query, space.dims, (id) => (id === 0 ? [] : [projected[id]!]));
     expect(missing[0]!.objectId).toBe(2);

@@ -110,17 +110,17 @@ export function pickCells(cells: Float32Array, channels: number, kept: readonly 
 
 /**
  * Where cells are compared: each domain centred on its own mean cell (catalogue pictures share
- * a background, field photos their clutter and light), then whitened to CELL_DIMS. Learned from
- * field photos' cells when there are some: the helper study found 82 % top-1 that way and 75 %
- * from the catalogue pictures' cells (31 pictures), and that field photos alone do as well as
- * both domains together.
+ * a background, field photos their clutter and light), then whitened to CELL_DIMS on field
+ * photos' cells. Whitened on the catalogue pictures' own cells instead (31 on grocery-dev), it
+ * did worse than centring alone (the helper study: 82 % top-1 whitened on field photos, 75 %
+ * centred only, 65-75 % whitened on the pictures), so without field photos cells are only centred.
  */
 export class CellSpace {
-  private constructor(readonly catalogueMean: Float32Array, readonly projection: Postprocessor) {}
+  private constructor(readonly catalogueMean: Float32Array, readonly projection?: Postprocessor) {}
 
-  /** Values in a projected cell: CELL_DIMS, or fewer when the pictures span fewer directions. */
+  /** Values in a projected cell: CELL_DIMS, or fewer when the cells span fewer directions; all channels when centred only. */
   get dims(): number {
-    return this.projection.outDims;
+    return this.projection?.outDims ?? this.catalogueMean.length;
   }
 
   /** Whitening learned from `cells` (row-major, `channels` wide) centred on `mean`, their domain's mean cell. */
@@ -128,9 +128,14 @@ export class CellSpace {
     return new CellSpace(catalogueMean, await Postprocessor.fit(centred(cells, mean), mean.length, { components: CELL_DIMS, shrinkage: 0.1 }));
   }
 
+  /** Centring alone. */
+  static centred(catalogueMean: Float32Array): CellSpace {
+    return new CellSpace(catalogueMean);
+  }
+
   /** `mean`: the domain's mean cell; a query without field photos is centred on its own cells' mean. */
   async project(cells: Float32Array, mean: Float32Array = meanCell(cells, this.catalogueMean.length)): Promise<Float32Array> {
-    return this.projection.applyMany(centred(cells, mean));
+    return this.projection ? this.projection.applyMany(centred(cells, mean)) : normaliseRows(centred(cells, mean), mean.length);
   }
 }
 

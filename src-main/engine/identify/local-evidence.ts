@@ -11,7 +11,7 @@ import type { Describer } from './describe';
 export const MAX_CELL_PHOTOS = 3000;
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
 export const CELL_SAMPLE = 8000;
-/** Field photos needed to learn the cell space from them rather than from the catalogue pictures. */
+/** Field photos needed to whiten the cell space on them. */
 const MIN_FIELD_PHOTOS = 20;
 
 /** The catalogue pictures' object cells (square-rooted, unit, not yet projected) and the mean of all their cells. */
@@ -78,14 +78,9 @@ export async function pictureCells(catalogue: Catalogue, describer: Describer, k
   return pictures;
 }
 
-/** Projects the pictures' cells into a space learned from field photos' cells if there are enough, else from the pictures'. */
+/** The pictures' cells in a space whitened on field photos' cells if there are enough, else only centred. */
 export async function catalogueCells(pictures: PictureCells, field?: FieldCells): Promise<CatalogueCells> {
-  const channels = pictures.mean.length;
-  const learnFromField = field && field.photos >= MIN_FIELD_PHOTOS;
-  const all = [...pictures.byPhoto.values()];
-  const perPicture = Math.ceil(CELL_SAMPLE / Math.max(1, all.length));
-  const sample = learnFromField ? field.sample : stackRows(all.map((c) => spreadCells(c, channels, perPicture)));
-  const space = await CellSpace.fit(pictures.mean, sample, learnFromField ? field.mean : pictures.mean);
+  const space = field && field.photos >= MIN_FIELD_PHOTOS ? await CellSpace.fit(pictures.mean, field.sample, field.mean) : CellSpace.centred(pictures.mean);
   const byPhoto = new Map<number, Float32Array>();
   for (const [id, cells] of pictures.byPhoto) byPhoto.set(id, await space.project(cells, pictures.mean));
   return { space, byPhoto, queryMean: field?.mean };
