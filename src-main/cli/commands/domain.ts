@@ -21,7 +21,8 @@ export const domainCommand: Command = {
         io.out(`Learned the field domain from ${count} photos; ${failed.length} could not be read.`);
         for (const reason of failed) io.out(`  ${reason}`);
         io.out('Where the catalogue has mostly one photo per object, identification now centres query photos on these (the catalogue on its own),'
-          + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them.`);
+          + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them`
+          + ' and weighs the local evidence it re-ranks by on their feature-map cells.');
       });
     });
   },
