@@ -62,6 +62,7 @@ export const identifyCommand: Command = {
           thresholdBasis: describeCalibration(answer.calibration),
           classifier: answer.classifier,
           ensemble: answer.ensemble,
+          local: answer.local,
           ranking: describeRanking(answer),
           results: answer.results.map((r) => ({
             rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,
