@@ -54,6 +54,7 @@ describe('artefact-lens evaluate', () => {
     expect(again.out).toBe(first.out); // same seeds, same cached descriptors, same figures
     // By default the descriptors are identification's, with the options given changing one part; raw ones on request.
     expect(report.settings.descriptors).toBe('pooling gem, flip, whiten fitted on catalogue+prototypes');
+    expect(first.out.trim().split('\n').at(-1)).toBe('Descriptors: pooling gem, flip, whiten fitted on catalogue+prototypes.');
     expect((await cli(...args, '--descriptors', 'raw', '--json', 'raw.json')).code).toBe(0);
     expect(JSON.parse(readFileSync(join(tmp.dir, 'raw.json'), 'utf8')).settings.descriptors).toBe('pooling gem, flip, none');
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_VARIANT, recipeVariant } from '../../src-main/engine/evaluation/descriptors';
 import { DEFAULT_RECIPE } from '../../src-main/engine/identify/recipe';
 import { ranksOf } from '../../src-main/engine/evaluation/metrics';
-import { evaluate, type EvaluationOptions } from '../../src-main/engine/evaluation/protocols';
+import { describeDescriptors, evaluate, type EvaluationOptions } from '../../src-main/engine/evaluation/protocols';
 import { syntheticSet } from './synthetic-set';
 
 const base: EvaluationOptions = { protocol: 'paper', models: [['m']], classifiers: ['knn', 'prototype'], seeds: [1], variant: DEFAULT_VARIANT };
@@ -82,11 +82,14 @@ describe('the field and open-set protocols', () => {
     const recipe = recipeVariant(DEFAULT_RECIPE);
     const single = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['knn', 'prototype', 'linear'], variant: recipe });
     expect(single.variant).toEqual({ ...recipe, postprocess: 'centre', fitOn: 'queries' });
+    // The report says what identification adds to such a catalogue and this evaluation leaves out.
+    expect(describeDescriptors(single)).toMatch(/centre fitted on queries\. Identification also re-ranks such a catalogue by local evidence/);
     expect(single.summary.map((r) => r.classifier)).toEqual(['knn', 'prototype']);
     await expect(evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], classifiers: ['linear'], variant: recipe }))
       .rejects.toThrow(/most catalogue objects here have a single photo/);
     const several = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], classifiers: ['linear'], variant: recipe });
     expect([several.variant, several.summary.map((r) => r.classifier)]).toEqual([recipe, ['linear']]);
+    expect(describeDescriptors(several)).not.toContain('local evidence');
   });
 
   it('ranks a centred joined entry\'s prototypes as the backbones\' ensemble, as identification does', async () => {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { UserError } from '../../engine/errors';
 import { prepareEvaluationSet } from '../../engine/evaluation/dataset';
-import { DEFAULT_VARIANT, describeVariant, recipeVariant, type DescriptorVariant } from '../../engine/evaluation/descriptors';
-import { evaluate, type EvaluationOptions, type ProtocolName } from '../../engine/evaluation/protocols';
+import { DEFAULT_VARIANT, recipeVariant, type DescriptorVariant } from '../../engine/evaluation/descriptors';
+import { describeDescriptors, evaluate, type EvaluationOptions, type ProtocolName } from '../../engine/evaluation/protocols';
 import { renderHtmlReport, summaryText, type EvaluationReport } from '../../engine/evaluation/report';
 import { CLASSIFIERS, type ClassifierKind } from '../../engine/evaluation/scoring';
 import { DEFAULT_RECIPE } from '../../engine/identify/recipe';
@@ -145,7 +145,7 @@ export const evaluateCommand: Command = {
       ...result,
       manifest,
       dataset: { photos: set.photos.length, objects: new Set(set.photos.map((p) => p.objectId)).size, unreadable: set.unreadable },
-      settings: { ...settings, variant: result.variant, descriptors: describeVariant(result.variant), models: settings.models.map((m) => m.join('+')) },
+      settings: { ...settings, variant: result.variant, descriptors: describeDescriptors(result), models: settings.models.map((m) => m.join('+')) },
       modelBytes: modelBytes(models),
       seconds: (performance.now() - started) / 1000,
     };

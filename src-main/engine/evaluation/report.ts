@@ -163,6 +163,6 @@ export function renderHtmlReport(report: EvaluationReport): string {
 export function summaryText(report: EvaluationReport): string {
   const lines = report.summary.map((s) => `${String(s.minImages ?? '').padStart(4)}  ${s.classifier.padEnd(9)}  ${s.model.padEnd(36)}  ${[s.top1, s.top3, s.top5, s.top10].map((v) => pct(v).padStart(5)).join(' ')}  ${String(Math.round(s.nTest)).padStart(5)}`);
   const open = report.openSetMeans.map((o) => `open set ${o.model}: ${pct(o.unknownRejected)} % of unknown objects' photos rejected, ${pct(o.knownAnswered)} % of known answered (threshold ${o.threshold.toFixed(3)}); at 95 % known answered ${pct(o.unknownRejectedAt95)} % rejected`);
-  return [' min  classifier model                                 top-1 top-3 top-5 top10  tests', ...lines, ...open].join('\n');
+  return [' min  classifier model                                 top-1 top-3 top-5 top10  tests', ...lines, ...open, `Descriptors: ${report.settings.descriptors}.`].join('\n');
 }
 

@@ -2,8 +2,8 @@ import { basename, extname } from 'node:path';
 import type { DescriptorChoice, EvaluationRequest, EvaluationSummary } from '../../contract';
 import { UserError } from '../errors';
 import { prepareEvaluationSet } from '../evaluation/dataset';
-import { describeVariant, recipeVariant, type DescriptorVariant } from '../evaluation/descriptors';
-import { evaluate } from '../evaluation/protocols';
+import { recipeVariant, type DescriptorVariant } from '../evaluation/descriptors';
+import { describeDescriptors, evaluate } from '../evaluation/protocols';
 import { renderHtmlReport, type EvaluationReport } from '../evaluation/report';
 import type { PoolSettings } from '../inference/pool';
 import type { Progress } from '../jobs/progress';
@@ -43,7 +43,7 @@ export class Evaluations {
       ...result,
       manifest: request.manifest,
       dataset: { photos: set.photos.length, objects: new Set(set.photos.map((p) => p.objectId)).size, unreadable: set.unreadable },
-      settings: { ...options, variant: result.variant, descriptors: describeVariant(result.variant), models: request.models.map((m) => m.join('+')) },
+      settings: { ...options, variant: result.variant, descriptors: describeDescriptors(result), models: request.models.map((m) => m.join('+')) },
       modelBytes: modelBytes(models, this.settings.modelsDir),
       seconds: (performance.now() - started) / 1000,
     };
