@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
@@ -176,6 +176,20 @@ describe('single-photo catalogues and the field domain', () => {
     // The field photos' cells are kept too (a mean and a sample): local evidence learns its space from them.
     expect(catalogue.getArtifact(`field-cells:${recipeKey(recipe)}`)).toMatchObject({ json: { photos: 24, sampled: 24 * 17 * 17 } }); // few photos: all their cells
     expect(after.results[0].instanceId).toBe('EG5');
+  });
+
+  it('describes only new pictures when the catalogue grows, keeping the cells of those already described', async () => {
+    const key = `picture-cells:${recipeKey(recipe)}`;
+    const before = (catalogue.getArtifact(key)!.json as { photoIds: number[] }).photoIds;
+    // With its file gone, a picture described again would bring no cells; kept, it still does.
+    rmSync(join(tmp.dir, 'objects', 'EG0', 'catalogue.png'));
+    await runImport(catalogue, { rows: [{ where: 'new', path: await syntheticView(join(tmp.dir, 'new', 'EG8.png'), 8 * 3 + 2, 0), instanceId: 'EG8', subcollection: null, title: null, metadata: {} }], failures: [] });
+    await embedCatalogue(catalogue, describer);
+    const answer = await new Identifier(catalogue, describer).identify([{ path: await syntheticView(join(tmp.dir, 'query8.png'), 8 * 3 + 2, 2) }]);
+    expect(answer.local).toBe(true);
+    const after = catalogue.getArtifact(key)!;
+    expect(after.stale).toBe(false);
+    expect((after.json as { photoIds: number[] }).photoIds).toEqual([...before, expect.any(Number)]);
   });
 
   it('refuses a field folder without photos', async () => {

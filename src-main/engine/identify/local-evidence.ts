@@ -1,7 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
-import { CellSpace, MeanCell, dequantiseCells, foregroundCells, pickCells, quantiseCells } from './cell-matching';
+import { CellSpace, MeanCell, dequantiseCells, foregroundCells, meanCell, pickCells, quantiseCells } from './cell-matching';
 import type { Describer } from './describe';
 
 /**
@@ -14,10 +14,12 @@ export const CELL_SAMPLE = 8000;
 /** Field photos needed to whiten the cell space on them. */
 const MIN_FIELD_PHOTOS = 20;
 
-/** The catalogue pictures' object cells (square-rooted, unit, not yet projected) and the mean of all their cells. */
+/** The catalogue pictures' object cells (square-rooted, unit, not yet projected), each picture's mean cell, and their mean. */
 export interface PictureCells {
   mean: Float32Array;
   byPhoto: Map<number, Float32Array>;
+  /** Each picture's mean over all its cells: the catalogue's mean follows as pictures come and go. */
+  means: Map<number, Float32Array>;
 }
 
 /** What field photos give local evidence: their mean cell, and a sample of their cells to learn the space from. */
@@ -49,33 +51,42 @@ export function spreadCells(cells: Float32Array, channels: number, count: number
 
 /**
  * Each catalogue picture's object cells (foregroundCells), kept in the catalogue under
- * `picture-cells:<key>` until photos change. Undefined for catalogues past MAX_CELL_PHOTOS.
+ * `picture-cells:<key>`. When photos change, only new pictures are described: a picture's cells
+ * depend on it alone. Undefined for catalogues past MAX_CELL_PHOTOS.
  */
 export async function pictureCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[]): Promise<PictureCells | undefined> {
   if (photoIds.length > MAX_CELL_PHOTOS) return undefined;
   const name = `picture-cells:${key}`;
   const stored = catalogue.getArtifact(name);
   const channels = describer.cellChannels;
-  if (stored?.blob && !stored.stale) return load(stored.json as Stored, stored.blob, channels);
+  const kept = stored?.blob ? load(stored.json as Stored, stored.blob, channels) : undefined;
+  if (kept && !stored!.stale) return kept;
+  const wanted = new Set(photoIds);
+  const byPhoto = new Map([...kept?.byPhoto ?? []].filter(([id]) => wanted.has(id)));
+  const means = new Map([...kept?.means ?? []].filter(([id]) => wanted.has(id)));
   const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
   const { input, outputs } = describer.pool(part.model).card;
   const grid = outputs.featuremap.shape.slice(2);
-  const mean = new MeanCell(channels);
-  const byPhoto = new Map<number, Float32Array>();
-  const photos = photoIds.map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
+  const photos = photoIds.filter((id) => !byPhoto.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
   let i = 0;
   for await (const batch of describer.describePart(part, photos.map((p) => ({ path: p.path })), { batchSize: 4, cells: true })) {
     for (const d of batch) {
       const { id, path } = photos[i++]!;
       // A picture that cannot be read now simply brings no local evidence.
       if (!('cells' in d) || !d.cells) continue;
-      mean.add(d.cells);
+      means.set(id, meanCell(d.cells, channels));
       byPhoto.set(id, pickCells(d.cells, channels, foregroundCells(await loadPixels(path, input), input.width, input.height, grid)));
     }
   }
-  const pictures = { mean: mean.mean(), byPhoto };
+  const pictures = { mean: meanOfMeans(means, channels), byPhoto, means };
   save(catalogue, name, pictures, channels);
   return pictures;
+}
+
+function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float32Array {
+  const all = new MeanCell(channels);
+  for (const m of means.values()) all.add(m);
+  return all.mean();
 }
 
 /** The pictures' cells in a space whitened on field photos' cells if there are enough, else only centred. */
@@ -86,19 +97,24 @@ export async function catalogueCells(pictures: PictureCells, field?: FieldCells)
   return { space, byPhoto, queryMean: field?.mean };
 }
 
-function save(catalogue: Catalogue, name: string, { mean, byPhoto }: PictureCells, channels: number): void {
+function save(catalogue: Catalogue, name: string, { byPhoto, means }: PictureCells, channels: number): void {
   const ids = [...byPhoto.keys()];
   const { codes, scales } = quantiseCells(stackRows(ids.map((id) => byPhoto.get(id)!)), channels);
   const json: Stored = { photoIds: ids, counts: ids.map((id) => byPhoto.get(id)!.length / channels) };
-  catalogue.putArtifact(name, { json, blob: Buffer.concat([mean, scales].map((a) => Buffer.from(a.buffer)).concat(Buffer.from(codes.buffer))) });
+  catalogue.putArtifact(name, { json, blob: Buffer.concat([stackRows(ids.map((id) => means.get(id)!)), scales, codes].map((a) => Buffer.from(a.buffer))) });
 }
 
-function load({ photoIds, counts }: Stored, blob: Buffer, channels: number): PictureCells {
+/** Undefined when the stored layout is not this version's: the pictures are then described again. */
+function load({ photoIds, counts }: Stored, blob: Buffer, channels: number): PictureCells | undefined {
+  const cells = counts?.reduce((a, b) => a + b, 0) ?? -1;
+  if (!Array.isArray(photoIds) || blob.byteLength !== photoIds.length * channels * 4 + cells * (4 + channels)) return undefined;
   const bytes = Uint8Array.from(blob);
-  const cells = counts.reduce((a, b) => a + b, 0);
-  const mean = new Float32Array(bytes.buffer, 0, channels);
-  const scales = new Float32Array(bytes.buffer, channels * 4, cells);
-  const flat = dequantiseCells(new Int8Array(bytes.buffer, (channels + cells) * 4, cells * channels), scales, channels);
+  const meanRows = new Float32Array(bytes.buffer, 0, photoIds.length * channels);
+  const scalesAt = photoIds.length * channels * 4;
+  const scales = new Float32Array(bytes.buffer, scalesAt, cells);
+  const flat = dequantiseCells(new Int8Array(bytes.buffer, scalesAt + cells * 4, cells * channels), scales, channels);
+  const means = new Map(photoIds.map((id, i) => [id, meanRows.subarray(i * channels, (i + 1) * channels)]));
   let offset = 0;
-  return { mean, byPhoto: new Map(photoIds.map((id, i) => [id, flat.subarray(offset * channels, (offset += counts[i]!) * channels)])) };
+  const byPhoto = new Map(photoIds.map((id, i) => [id, flat.subarray(offset * channels, (offset += counts[i]!) * channels)]));
+  return { mean: meanOfMeans(means, channels), byPhoto, means };
 }
