@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_DIMS, CellSpace, dequantiseCells, featuremapCells, foregroundCells, meanCell, quantiseCells, rerankByCells } from '../../src-main/engine/identify/cell-matching';
+import { CELL_DIMS, CellSpace, featuremapCells, foregroundCells, meanCell, packCells, rerankByCells, unpackCells } from '../../src-main/engine/identify/cell-matching';
 import { randomMatrix } from '../search/synthetic';
 
 describe('local evidence from feature-map cells', () => {
@@ -39,13 +39,16 @@ describe('local evidence from feature-map cells', () => {
 
   it('keeps cells as int8 with a scale per cell, close to the originals', () => {
     const cells = randomMatrix(10, CELL_DIMS, 5);
-    const { codes, scales } = quantiseCells(cells, CELL_DIMS);
-    const back = dequantiseCells(codes, scales, CELL_DIMS);
+    const head = Float32Array.of(1, 2, 3);
+    const { head: headBack, cells: back } = unpackCells(packCells(head, cells, CELL_DIMS), head.length, 10, CELL_DIMS)!;
+    expect(headBack).toEqual(head);
     for (let r = 0; r < 10; r++) {
       let dotProduct = 0, norm = 0;
       for (let j = r * CELL_DIMS; j < (r + 1) * CELL_DIMS; j++) [dotProduct, norm] = [dotProduct + back[j]! * cells[j]!, norm + cells[j]! ** 2];
       expect(dotProduct / Math.sqrt(norm)).toBeGreaterThan(0.999);
     }
+    // Bytes of another layout are not misread.
+    expect(unpackCells(packCells(head, cells, CELL_DIMS), head.length, 11, CELL_DIMS)).toBeUndefined();
   });
 
   it('keeps the cells that show the object, on a plain background of any colour, and every cell when there is none', () => {

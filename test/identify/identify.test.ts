@@ -6,7 +6,7 @@ import { runImport } from '../../src-main/engine/catalogue/import';
 import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folders';
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer } from '../../src-main/engine/identify/describe';
-import { Identifier, describeRanking } from '../../src-main/engine/identify/identifier';
+import { Identifier } from '../../src-main/engine/identify/identifier';
 import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { DEFAULT_RECIPE, recipeKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
@@ -110,23 +110,23 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     const query = [{ path: join(COIL, queries[0].image_path) }];
     const plain = await identifier.identify(query);
     expect(plain.classifier).toBe('none');
-    expect(describeRanking(plain)).toBeNull();
+    expect(plain.ranking).toBeNull();
     await identifier.trainClassifier({ epochs: 30 });
     const fused = await identifier.identify(query, { top: 3 });
     expect(fused.classifier).toBe('fused');
     expect(fused.results[0].instanceId).toBe(queries[0].instance_id);
     expect(fused.results[0].probability).toBeGreaterThan(fused.results[1].probability!);
     expect(fused.results.map((r) => r.rank)).toEqual([1, 2, 3]);
-    expect(describeRanking(fused)).toMatch(/^Ranked by probability: the catalogue's instance classifier/);
+    expect(fused.ranking).toMatch(/^Ranked by probability: the catalogue's instance classifier/);
     // The log keeps what the user was shown: the order's reason and each probability.
     expect(catalogue.recentIdentifications(1)[0].answer).toMatchObject({
-      ranking: describeRanking(fused), results: fused.results.map((r) => ({ rank: r.rank, probability: r.probability })),
+      ranking: fused.ranking, results: fused.results.map((r) => ({ rank: r.rank, probability: r.probability })),
     });    // A new photo makes the classifier stale: identification falls back to retrieval alone.
     await runImport(catalogue, { rows: [{ where: 'new', path: join(COIL, queries[1].image_path), instanceId: 'coil-099', subcollection: null, title: null, metadata: {} }], failures: [] });
     const stale = await new Identifier(catalogue, describer).identify(query);
     expect(stale.classifier).toBe('stale');
     expect(stale.results.every((r) => r.probability === undefined)).toBe(true);
-    expect(describeRanking(stale)).toMatch(/trained before the catalogue last changed.*Train it again/);
+    expect(stale.ranking).toMatch(/trained before the catalogue last changed.*Train it again/);
   });
 
   it('refuses a query photo it cannot read, naming it', async () => {
@@ -165,7 +165,7 @@ describe('single-photo catalogues and the field domain', () => {
     expect(before.results.map((r) => r.rank)).toEqual(before.results.map((_, i) => i + 1));
     expect(before.results[0].instanceId).toBe('EG5');
     expect(before.results.every((r) => r.probability === undefined)).toBe(true);
-    expect(describeRanking(before)).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
+    expect(before.ranking).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
     // The pictures' cells are kept with the catalogue: the next identifier reads them instead of describing the pictures again.
     expect(catalogue.getArtifact(`picture-cells:${recipeKey(recipe)}`)).toMatchObject({ stale: false, json: { photoIds: expect.any(Array), counts: expect.any(Array) } });
 

@@ -1,6 +1,6 @@
 import { UserError } from '../../engine/errors';
 import type { CropBox } from '../../engine/inference/image';
-import { Identifier, describeRanking, type Identification } from '../../engine/identify/identifier';
+import { Identifier, type Identification } from '../../engine/identify/identifier';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { describeCalibration } from '../../engine/search/calibrate';
 import { optionalString, withCatalogue, type CliIO, type Command, type OptionValues } from '../command';
@@ -26,8 +26,7 @@ function printTable(answer: Identification, io: CliIO): void {
     ? `NOT IN THE CATALOGUE: the closest object scores below the catalogue's threshold (${answer.threshold.toFixed(3)}).`
     : `Best match: ${best.instanceId} (${best.probability === undefined ? '' : `probability ${percent(best.probability)}; `}score ${best.score.toFixed(3)}; threshold ${answer.threshold.toFixed(3)}).`);
   io.out(describeCalibration(answer.calibration));
-  const ranking = describeRanking(answer);
-  if (ranking) io.out(ranking);
+  if (answer.ranking) io.out(answer.ranking);
   const byProbability = answer.results.some((r) => r.probability !== undefined);
   io.out(`rank  score  ${byProbability ? 'probability  ' : ''}accession number      sub-collection        title`);
   for (const r of answer.results) {
@@ -63,7 +62,7 @@ export const identifyCommand: Command = {
           classifier: answer.classifier,
           ensemble: answer.ensemble,
           local: answer.local,
-          ranking: describeRanking(answer),
+          ranking: answer.ranking,
           results: answer.results.map((r) => ({
             rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability, subcategory: r.subcategory, title: r.title,
             bestPhoto: r.bestPhoto.path, bestPhotoScore: r.bestPhoto.score, collection: r.collection,

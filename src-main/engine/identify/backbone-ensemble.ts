@@ -23,6 +23,11 @@ export function partRows(rows: Float32Array, dims: number, part: PartSlice): Flo
   return normaliseRows(out, part.dims);
 }
 
+/** Whether a catalogue ranks by the ensemble: centred (single photos, mostly), with several backbones. */
+export function ranksAsEnsemble(postprocess: 'none' | 'centre' | 'whiten', parts: readonly PartSlice[]): boolean {
+  return postprocess === 'centre' && parts.length > 1;
+}
+
 /**
  * The paper's ensemble over a centred, joined descriptor: each backbone scores the candidates
  * by its own prototype cosine, and their softmax probabilities are averaged. Centring acts on
@@ -32,11 +37,6 @@ export function partRows(rows: Float32Array, dims: number, part: PartSlice): Flo
  * from 42.4 % (joined) to 45.0 % over 964 field photos in the evaluation, and from 41.0 to
  * 44.4 % over 648 identified with 216 others as field photos (val's 100: 38 and 37 %).
  */
-/** Whether a catalogue ranks by the ensemble: centred (single photos, mostly), with several backbones. */
-export function ranksAsEnsemble(postprocess: 'none' | 'centre' | 'whiten', parts: readonly PartSlice[]): boolean {
-  return postprocess === 'centre' && parts.length > 1;
-}
-
 export class BackboneEnsemble {
   private constructor(private readonly parts: readonly PartSlice[], private readonly prototypes: Map<number, Float32Array[]>) {}
 

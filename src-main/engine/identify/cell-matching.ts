@@ -1,6 +1,6 @@
 import { Postprocessor } from '../search/postprocess';
 import { timesTransposed } from '../search/products';
-import { normaliseInPlace, normaliseRows, stackRows } from '../search/vectors';
+import { normaliseRows, stackRows } from '../search/vectors';
 
 /**
  * Local evidence for one-picture catalogues: a global descriptor of a cluttered shop photo
@@ -188,8 +188,12 @@ export async function rerankByCells<M extends Candidate>(candidates: readonly M[
     .map(({ fused: _, ...c }, i) => ({ ...c, rank: i + 1 }) as M & { local: number });
 }
 
-/** Cells kept as int8 with one scale per cell: a quarter of float32's space (the helper study lost about 2 points so, at 128 dimensions). */
-export function quantiseCells(cells: Float32Array, dims: number): { codes: Int8Array; scales: Float32Array } {
+/**
+ * How cells are kept in the catalogue: float32 `head` values (means), then the cells as int8
+ * with one scale per cell, a quarter of float32's space (the helper study lost about 2 points
+ * so, at 128 dimensions).
+ */
+export function packCells(head: Float32Array, cells: Float32Array, dims: number): Buffer {
   const n = cells.length / dims;
   const codes = new Int8Array(cells.length);
   const scales = new Float32Array(n);
@@ -199,12 +203,16 @@ export function quantiseCells(cells: Float32Array, dims: number): { codes: Int8A
     scales[r] = max / 127 || 1;
     for (let j = r * dims; j < (r + 1) * dims; j++) codes[j] = Math.round(cells[j]! / scales[r]!);
   }
-  return { codes, scales };
+  return Buffer.concat([head, scales, codes].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
 }
 
-export function dequantiseCells(codes: Int8Array, scales: Float32Array, dims: number): Float32Array {
-  const out = new Float32Array(codes.length);
-  for (let j = 0; j < codes.length; j++) out[j] = codes[j]! * scales[Math.floor(j / dims)]!;
-  for (let r = 0; r < scales.length; r++) normaliseInPlace(out, r * dims, dims);
-  return out;
+/** packCells undone: `headLength` values, then `count` unit cells; undefined when the bytes are not that layout. */
+export function unpackCells(blob: Uint8Array, headLength: number, count: number, dims: number): { head: Float32Array; cells: Float32Array } | undefined {
+  if (blob.byteLength !== (headLength + count) * 4 + count * dims) return undefined;
+  const bytes = Uint8Array.from(blob);
+  const scales = new Float32Array(bytes.buffer, headLength * 4, count);
+  const codes = new Int8Array(bytes.buffer, (headLength + count) * 4, count * dims);
+  const cells = new Float32Array(codes.length);
+  for (let j = 0; j < codes.length; j++) cells[j] = codes[j]! * scales[Math.floor(j / dims)]!;
+  return { head: new Float32Array(bytes.buffer, 0, headLength), cells: normaliseRows(cells, dims) };
 }

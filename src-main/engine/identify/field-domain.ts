@@ -4,7 +4,7 @@ import { listPhotos } from '../catalogue/import-folders';
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { stackRows } from '../search/vectors';
-import { MeanCell, dequantiseCells, quantiseCells } from './cell-matching';
+import { MeanCell, packCells, unpackCells } from './cell-matching';
 import { CELL_SAMPLE, spreadCells, type FieldCells } from './local-evidence';
 import type { Describer } from './describe';
 import { recipeKey, type DescriptorRecipe } from './recipe';
@@ -25,10 +25,8 @@ export function fieldCells(catalogue: Catalogue, recipe: DescriptorRecipe, chann
   const stored = catalogue.getArtifact(cellKey(recipe));
   if (!stored?.blob) return undefined;
   const { photos, sampled } = stored.json as { photos: number; sampled: number };
-  const bytes = Uint8Array.from(stored.blob);
-  const scales = new Float32Array(bytes.buffer, channels * 4, sampled);
-  const sample = dequantiseCells(new Int8Array(bytes.buffer, (channels + sampled) * 4, sampled * channels), scales, channels);
-  return { photos, mean: new Float32Array(bytes.buffer, 0, channels), sample };
+  const unpacked = unpackCells(stored.blob, channels, sampled, channels);
+  return unpacked && { photos, mean: unpacked.head, sample: unpacked.cells };
 }
 
 export interface FieldDomain {
@@ -86,13 +84,11 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
     throw new UserError('INVALID_ARGUMENT', `${root} holds ${vectors.length} readable photo(s); the field domain needs at least two.`,
       'Point to a folder of photos taken the way queries are taken (tens or more is better).');
   }
-  const rows = new Float32Array(vectors.length * vectors[0].length);
-  vectors.forEach((v, i) => rows.set(v, i * v.length));
-  catalogue.putArtifact(key(describer.recipe), { json: { count: vectors.length, folder: root }, blob: new Uint8Array(rows.buffer) });
-  const { codes, scales } = quantiseCells(stackRows(sampled), channels);
+  catalogue.putArtifact(key(describer.recipe), { json: { count: vectors.length, folder: root }, blob: new Uint8Array(stackRows(vectors).buffer) });
+  const sample = stackRows(sampled);
   catalogue.putArtifact(cellKey(describer.recipe), {
-    json: { photos: sampled.length, sampled: scales.length },
-    blob: Buffer.concat([cellMean.mean(), scales, codes].map((a) => Buffer.from(a.buffer))),
+    json: { photos: sampled.length, sampled: sample.length / channels },
+    blob: packCells(cellMean.mean(), sample, channels),
   });
   return { count: vectors.length, failed: described.flatMap((d) => ('error' in d ? [d.error.message] : [])) };
 }

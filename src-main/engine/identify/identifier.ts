@@ -46,6 +46,8 @@ export interface Identification {
   ensemble: boolean;
   /** Re-ranked by local evidence: one-picture catalogues, without a fused classifier. */
   local: boolean;
+  /** Why the list is in its order when that is not by score (describeRanking); null when by score. */
+  ranking: string | null;
   /** The post-processing actually used (whitening falls back to centring on single-photo catalogues). */
   postprocess: DescriptorRecipe['postprocess'];
   /** Field photos whose mean centred catalogue and query (0: the catalogue's own mean). */
@@ -162,7 +164,8 @@ export class Identifier {
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, key, Array.from(rows.photoIds)) : undefined;
-    this.cells = pictures && await catalogueCells(pictures, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
+    const objectOf = pictures && new Map(Array.from(rows.photoIds, (id, row) => [id, rows.objectIds[row]!]));
+    this.cells = pictures && await catalogueCells(pictures, (id) => objectOf!.get(id)!, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -229,6 +232,7 @@ export class Identifier {
     const ranked = (local ? await this.rerankByCells(reranked, queryCells, local) : reranked).slice(0, top);
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
+    const order = { classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const, ensemble: !!ensemble, local: !!local };
     const answer = {
       // The answered object's own retrieval score, what the threshold was learned on. Where fusion
       // reorders, it is at most the best score, so the threshold's false-accept rate still bounds it.
@@ -237,9 +241,8 @@ export class Identifier {
       calibration,
       results,
       recipe: recipeKey(this.recipe),
-      classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const,
-      ensemble: !!ensemble,
-      local: !!local,
+      ...order,
+      ranking: describeRanking(order),
       postprocess: this.ranking.postprocess,
       fieldDomainPhotos: this.ranking.fieldDomain,
       catalogueState: this.catalogue.state(),
@@ -249,7 +252,7 @@ export class Identifier {
       queryPaths: photos.map((p) => p.path),
       modelId: answer.recipe,
       answer: {
-        notInCatalogue: answer.notInCatalogue, threshold: answer.threshold, ranking: describeRanking(answer),
+        notInCatalogue: answer.notInCatalogue, threshold: answer.threshold, ranking: answer.ranking,
         results: results.map((r) => ({ rank: r.rank, instanceId: r.instanceId, score: r.score, probability: r.probability })),
       },
     });
@@ -263,8 +266,7 @@ export class Identifier {
    */
   private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], described: Float32Array[], cells: CatalogueCells): Promise<ObjectMatch[]> {
     const query = await cells.space.project(stackRows(described), cells.queryMean);
-    const photosOf = (objectId: number) => this.catalogue.objectPhotos(objectId).flatMap((p) => cells.byPhoto.get(p.id) ?? []);
-    return (await rerankByCells(matches, query, cells.space.dims, photosOf)).map(({ probability: _, local: __, ...m }) => m);
+    return (await rerankByCells(matches, query, cells.space.dims, (objectId) => cells.byObject.get(objectId) ?? [])).map(({ probability: _, local: __, ...m }) => m);
   }
 
   /** Retrieval and the instance classifier, averaged as probabilities; ranks follow the fused order. */
@@ -298,7 +300,7 @@ export class Identifier {
  * Why the list is in the order it is, when it is not by score: fusion ranks by a probability, so
  * a lower-ranked object can have the higher score. Null when ranked by score alone.
  */
-export function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local'>): string | null {
+function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local'>): string | null {
   const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
   if (answer.local) {
     return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score}`;

@@ -1,7 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
-import { CellSpace, MeanCell, dequantiseCells, foregroundCells, meanCell, pickCells, quantiseCells } from './cell-matching';
+import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, unpackCells } from './cell-matching';
 import type { Describer } from './describe';
 
 /**
@@ -29,10 +29,10 @@ export interface FieldCells {
   sample: Float32Array;
 }
 
-/** The projected cells identification compares, and where query cells are centred (undefined: on their own mean). */
+/** The projected cells identification compares, each object's pictures', and where query cells are centred (undefined: on their own mean). */
 export interface CatalogueCells {
   space: CellSpace;
-  byPhoto: Map<number, Float32Array>;
+  byObject: Map<number, Float32Array[]>;
   queryMean?: Float32Array;
 }
 
@@ -42,7 +42,7 @@ interface Stored {
   counts: number[];
 }
 
-/** Every `step`-th cell of `cells`, up to `count` of them: an even spread. */
+/** An even spread of up to `count` of the cells (`channels` wide). */
 export function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
   const n = cells.length / channels;
   const kept = Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
@@ -89,32 +89,33 @@ function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float3
   return all.mean();
 }
 
-/** The pictures' cells in a space whitened on field photos' cells if there are enough, else only centred. */
-export async function catalogueCells(pictures: PictureCells, field?: FieldCells): Promise<CatalogueCells> {
+/**
+ * The pictures' cells in a space whitened on field photos' cells if there are enough, else only
+ * centred, grouped by the object each photo shows (`objectOf`).
+ */
+export async function catalogueCells(pictures: PictureCells, objectOf: (photoId: number) => number, field?: FieldCells): Promise<CatalogueCells> {
   const space = field && field.photos >= MIN_FIELD_PHOTOS ? await CellSpace.fit(pictures.mean, field.sample, field.mean) : CellSpace.centred(pictures.mean);
-  const byPhoto = new Map<number, Float32Array>();
-  for (const [id, cells] of pictures.byPhoto) byPhoto.set(id, await space.project(cells, pictures.mean));
-  return { space, byPhoto, queryMean: field?.mean };
+  const byObject = new Map<number, Float32Array[]>();
+  for (const [id, cells] of pictures.byPhoto) {
+    const object = objectOf(id);
+    byObject.set(object, [...byObject.get(object) ?? [], await space.project(cells, pictures.mean)]);
+  }
+  return { space, byObject, queryMean: field?.mean };
 }
 
 function save(catalogue: Catalogue, name: string, { byPhoto, means }: PictureCells, channels: number): void {
   const ids = [...byPhoto.keys()];
-  const { codes, scales } = quantiseCells(stackRows(ids.map((id) => byPhoto.get(id)!)), channels);
   const json: Stored = { photoIds: ids, counts: ids.map((id) => byPhoto.get(id)!.length / channels) };
-  catalogue.putArtifact(name, { json, blob: Buffer.concat([stackRows(ids.map((id) => means.get(id)!)), scales, codes].map((a) => Buffer.from(a.buffer))) });
+  catalogue.putArtifact(name, { json, blob: packCells(stackRows(ids.map((id) => means.get(id)!)), stackRows(ids.map((id) => byPhoto.get(id)!)), channels) });
 }
 
 /** Undefined when the stored layout is not this version's: the pictures are then described again. */
 function load({ photoIds, counts }: Stored, blob: Buffer, channels: number): PictureCells | undefined {
-  const cells = counts?.reduce((a, b) => a + b, 0) ?? -1;
-  if (!Array.isArray(photoIds) || blob.byteLength !== photoIds.length * channels * 4 + cells * (4 + channels)) return undefined;
-  const bytes = Uint8Array.from(blob);
-  const meanRows = new Float32Array(bytes.buffer, 0, photoIds.length * channels);
-  const scalesAt = photoIds.length * channels * 4;
-  const scales = new Float32Array(bytes.buffer, scalesAt, cells);
-  const flat = dequantiseCells(new Int8Array(bytes.buffer, scalesAt + cells * 4, cells * channels), scales, channels);
-  const means = new Map(photoIds.map((id, i) => [id, meanRows.subarray(i * channels, (i + 1) * channels)]));
+  if (!Array.isArray(photoIds) || !Array.isArray(counts)) return undefined;
+  const unpacked = unpackCells(blob, photoIds.length * channels, counts.reduce((a, b) => a + b, 0), channels);
+  if (!unpacked) return undefined;
+  const means = new Map(photoIds.map((id, i) => [id, unpacked.head.subarray(i * channels, (i + 1) * channels)]));
   let offset = 0;
-  const byPhoto = new Map(photoIds.map((id, i) => [id, flat.subarray(offset * channels, (offset += counts[i]!) * channels)]));
+  const byPhoto = new Map(photoIds.map((id, i) => [id, unpacked.cells.subarray(offset * channels, (offset += counts[i]!) * channels)]));
   return { mean: meanOfMeans(means, channels), byPhoto, means };
 }

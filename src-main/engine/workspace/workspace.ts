@@ -7,7 +7,7 @@ import { Catalogue, type ObjectRecord, type PhotoRecord } from '../catalogue/cat
 import { runImport } from '../catalogue/import';
 import { UserError } from '../errors';
 import { Describer } from '../identify/describe';
-import { Identifier, describeRanking } from '../identify/identifier';
+import { Identifier } from '../identify/identifier';
 import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
 import { classifierStatus } from '../identify/instance-classifier';
 import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storageKey, type DescriptorRecipe } from '../identify/recipe';
@@ -331,7 +331,7 @@ export class Workspace {
       notInCatalogue: answer.notInCatalogue,
       threshold: answer.threshold,
       thresholdBasis: describeCalibration(answer.calibration),
-      ranking: describeRanking(answer),
+      ranking: answer.ranking,
       logId: answer.logId,
       results: answer.results.map((r) => ({
         rank: r.rank, objectId: r.objectId, instanceId: r.instanceId, title: r.title, subcollection: r.subcategory,
