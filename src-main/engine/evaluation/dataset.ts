@@ -6,6 +6,7 @@ import { Catalogue, type Metadata } from '../catalogue/catalogue';
 import { runImport } from '../catalogue/import';
 import { planFromManifest } from '../catalogue/import-manifest';
 import { UserError } from '../errors';
+import { cacheCells, type CellSource } from './cells';
 import { GEM_P, storageKey, type DescriptorPart } from '../identify/recipe';
 import type { PhotoInput } from '../inference/embed';
 import { EmbeddingPool, type PoolSettings } from '../inference/pool';
@@ -43,6 +44,8 @@ export interface EvalSet {
   dims: Map<string, number>;
   /** Photos left out because a model could not read them. */
   unreadable: number;
+  /** Where local evidence's cells come from (the photos themselves); none for sets of bare descriptors. */
+  cells?: CellSource;
 }
 
 export function descriptorsOf(set: EvalSet, model: string, key: string): { vectors: Float32Array; dims: number } {
@@ -81,11 +84,12 @@ export interface PrepareOptions {
  * so only the first run embeds; then loads everything into memory.
  */
 export async function prepareEvaluationSet(manifest: string, models: readonly string[], options: PrepareOptions = {}): Promise<EvalSet> {
-  const catalogue = Catalogue.open(options.cachePath ?? evaluationCachePath(manifest), { create: true });
+  const path = options.cachePath ?? evaluationCachePath(manifest);
+  const catalogue = Catalogue.open(path, { create: true });
   try {
     await importOnce(catalogue, manifest, options.signal);
     for (const model of models) await embedMissing(catalogue, model, options);
-    return loadSet(catalogue, models);
+    return { ...loadSet(catalogue, models), cells: cacheCells(path, options.settings) };
   } finally {
     catalogue.close();
   }

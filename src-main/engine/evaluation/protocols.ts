@@ -1,15 +1,16 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { BackboneEnsemble, partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
+import { partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
 import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
+import { MAX_CELL_PHOTOS, catalogueCells, someOf } from '../identify/local-evidence';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
-import { ObjectRanker } from '../search/aggregate';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { rankingSpace, spaceLearner } from '../search/fitted-space';
-import { FlatIndex } from '../search/index';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
+import type { EvaluationCells } from './cells';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, describeVariant, entryName, fieldRows, variantForCatalogue, type CompareRows, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
+import { IdentificationOrder, type FoldCells } from './identification-order';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
 import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind, type ScoringInput } from './scoring';
@@ -40,6 +41,8 @@ export interface EvaluationOptions {
   /** Softmax temperature turning retrieval cosines into probabilities for ensembles. */
   temperature?: number;
   classifier?: Omit<ClassifierOptions, 'seed' | 'signal'>;
+  /** Re-rank by local evidence where identification does (default true); the set must bring cells. */
+  localEvidence?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -94,8 +97,11 @@ export interface EvaluationResult {
   protocol: ProtocolName;
   /** The descriptors compared: those asked for, as identification applies them to this catalogue. */
   variant: DescriptorVariant;
-  /** A catalogue of mostly single photos, which identification also re-ranks by local evidence (not measured here). */
-  singlePhotos: boolean;
+  /**
+   * Local evidence, which identification applies to a centred catalogue (mostly single photos):
+   * the model whose cells re-ranked the prototype rows of entries with it, or why it was left out.
+   */
+  localEvidence: { model: string } | { leftOut: string } | null;
   runs: RunResult[];
   /** Per (threshold, classifier, model): every breakdown averaged over the seeds. */
   means: Omit<RunResult, 'seed'>[];
@@ -114,31 +120,72 @@ interface Fold {
   field?: readonly number[];
 }
 
+/** What a fold's runs share: local evidence for entries with `model`, if it applies. */
+interface FoldContext {
+  local?: { model: string; cells: FoldCells };
+}
+
 export async function evaluate(set: EvalSet, asked: EvaluationOptions): Promise<EvaluationResult> {
   const options = { ...asked, variant: catalogueVariant(set, asked) };
   const field = fieldOf(set, options);
   const folds = options.seeds.flatMap((seed) => foldsFor(set, options, seed)).map((fold) => ({ ...fold, field }));
+  const local = await localEvidence(set, options, folds);
   const meter = new ProgressMeter(folds.length * options.models.length, options.onProgress, 'evaluating');
   const runs: RunResult[] = [];
   const openSet: OpenSetResult[] = [];
   for (const fold of folds) {
-    if (options.protocol === 'open') openSet.push(...await openSetFold(set, options, fold, meter));
-    else runs.push(...await closedSetFold(set, options, fold, meter));
+    const context = { local: local.cells && { model: local.cells.model, cells: await foldCells(set, options, fold, local.cells) } };
+    if (options.protocol === 'open') openSet.push(...await openSetFold(set, options, fold, context, meter));
+    else runs.push(...await closedSetFold(set, options, fold, context, meter));
   }
   const means = meanRuns(runs);
   const openSetMeans = meanOpenSet(openSet);
   return {
-    protocol: options.protocol, variant: options.variant, singlePhotos: options.variant !== asked.variant,
+    protocol: options.protocol, variant: options.variant, localEvidence: local.reported,
     runs, means, openSet, openSetMeans, summary: summarise(options.protocol, means, openSetMeans),
   };
 }
 
-/** The descriptors line of a report: the variant compared, and what identification adds that this evaluation leaves out. */
-export function describeDescriptors(result: Pick<EvaluationResult, 'variant' | 'singlePhotos'>): string {
-  return describeVariant(result.variant) + (result.singlePhotos
-    ? '. Identification also re-ranks such a catalogue by local evidence (feature-map cells), which this evaluation leaves out: '
-      + 'on grocery-dev it took top-1 from 44 to 82 % (npm run bench:identify-field)'
-    : '');
+/** The descriptors line of a report: the variant compared, and whether local evidence re-ranked as identification does. */
+export function describeDescriptors(result: Pick<EvaluationResult, 'variant' | 'localEvidence'>): string {
+  const local = result.localEvidence;
+  if (!local) return describeVariant(result.variant);
+  return `${describeVariant(result.variant)}. ${'model' in local
+    ? `As identification does for such a catalogue, the prototype rows of entries with ${local.model} are re-ranked by local evidence (its feature-map cells)`
+    : `Identification also re-ranks such a catalogue by local evidence (feature-map cells), which this evaluation leaves out: ${local.leftOut}`}`;
+}
+
+/**
+ * Identification re-ranks a centred catalogue (mostly single photos) by local evidence. The
+ * cells of every catalogue, field and query photo of the folds are described here once.
+ */
+async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: readonly Fold[]):
+  Promise<{ cells?: EvaluationCells & { model: string }; reported: EvaluationResult['localEvidence'] }> {
+  if (options.variant.postprocess !== 'centre') return { reported: null };
+  const leftOut = (why: string) => ({ reported: { leftOut: why } });
+  if (options.localEvidence === false) return leftOut('turned off (--local-evidence no)');
+  if (!set.cells) return leftOut('these descriptors come without their photos');
+  const { model } = set.cells;
+  if (!options.models.some((m) => m.includes(model))) return leftOut(`it uses ${model}'s cells, and no entry has that model`);
+  const ids = (rows: readonly number[]) => [...new Set(rows)].map((r) => set.photos[r]!.photoId);
+  const queries = folds.flatMap((f) => f.split.test);
+  const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
+    { signal: options.signal, onProgress: options.onProgress });
+  if (!cells) return leftOut(`the catalogue has more than ${MAX_CELL_PHOTOS} photos`);
+  return { cells: { ...cells, model }, reported: { model } };
+}
+
+/**
+ * A fold's local evidence: its catalogue pictures' cells in the space identification learns,
+ * whitened on the field photos' cells when the variant centres queries on field photos.
+ */
+async function foldCells(set: EvalSet, options: EvaluationOptions, fold: Fold, cells: EvaluationCells): Promise<FoldCells> {
+  const objectOf = new Map(fold.split.train.map((r) => [set.photos[r]!.photoId, set.photos[r]!.objectId]));
+  const pictures = someOf(cells.pictures, objectOf.keys());
+  return {
+    cells: await catalogueCells(pictures, (id) => objectOf.get(id)!, options.variant.fitOn === 'queries' ? cells.field : undefined),
+    queryCells: (row) => cells.queryCells(set.photos[row]!.photoId),
+  };
 }
 
 /**
@@ -207,7 +254,7 @@ function counts(set: EvalSet, rows: readonly number[]): Map<number, number> {
   return new Map([...rowsByObject(set.photos, rows)].map(([id, g]) => [id, g.length]));
 }
 
-async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<RunResult[]> {
+async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, context: FoldContext, meter: ProgressMeter): Promise<RunResult[]> {
   const { split } = fold;
   const space = classSpace(set.photos, split.train);
   const truth = labelsOf(set.photos, split.test, space);
@@ -218,7 +265,9 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     results.push({ seed: fold.seed, minImages: fold.minImages, classifier, model, ...breakdown(ranksOf(scores, space.objectIds.length, truth), queries, fold.photoCounts) });
   };
   for (const models of options.models) {
-    const { vectors, dims, raw } = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test, field: fold.field });
+    const compared = await comparedDescriptors(set, models, options.variant, { catalogue: split.train, queries: split.test, field: fold.field });
+    const { vectors, dims, raw } = compared;
+    const local = context.local && models.includes(context.local.model) ? context.local.cells : undefined;
     const own = new Map<ClassifierKind, Float32Array>();
     for (const kind of trainable(set, split.train, options.classifiers)) {
       await checkpoint(options.signal);
@@ -227,7 +276,8 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
       // Identification ranks a centred catalogue of several backbones by their ensemble; so does its prototype row here.
       const scored = kind === 'prototype' && ranksAsEnsemble(options.variant.postprocess, raw.parts)
         ? await partsEnsemble(input, raw.parts, scoring.temperature) : await scoreQueries(kind, input, scoring);
-      record(kind, entryName(models), scored.scores);
+      const reranked = kind === 'prototype' && local ? await locallyReranked(scored.scores, space.objectIds, new IdentificationOrder(set, options.variant, split.train, compared, local), split.test) : scored.scores;
+      record(kind, entryName(models), reranked);
       own.set(kind, scored.probabilities);
       if (models.length === 1) probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
     }
@@ -238,6 +288,19 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
   // The paper's ensemble: single models' probabilities averaged (a joined entry is a fusion of its own).
   for (const [kind, members] of probabilities) if (members.length > 1) record(kind, 'ensemble', ensemble(members));
   return results;
+}
+
+/**
+ * Scores in identification's order with local evidence: its candidates, re-ranked, above every
+ * other object (each query's row of `scores`, one column per object of `objectIds`).
+ */
+async function locallyReranked(scores: Float32Array, objectIds: Int32Array, order: IdentificationOrder, queries: readonly number[]): Promise<Float32Array> {
+  const column = new Map(Array.from(objectIds, (id, j) => [id, j]));
+  const out = scores.slice();
+  (await order.rank(queries, FUSION_CANDIDATES)).forEach((matches, q) => {
+    for (const m of matches) out[q * objectIds.length + column.get(m.objectId)!] = 2 + FUSION_CANDIDATES - m.rank;
+  });
+  return out;
 }
 
 /** Prototype probabilities of each backbone's slice of the joined vectors, averaged: BackboneEnsemble over every object. */
@@ -254,7 +317,7 @@ async function partsEnsemble(input: ScoringInput, parts: readonly PartSlice[], t
  * photos should still be answered. The decision is identification's: the best object's score,
  * against a threshold cross-fitted in the space as the variant learns it.
  */
-async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, meter: ProgressMeter): Promise<OpenSetResult[]> {
+async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold, context: FoldContext, meter: ProgressMeter): Promise<OpenSetResult[]> {
   const all = [...fold.split.train, ...fold.split.val, ...fold.split.test];
   const { unknown } = holdOutObjects(set.photos, all, options.holdOut ?? 0.2, fold.seed);
   const unknownSet = new Set(unknown);
@@ -267,10 +330,12 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   for (const models of options.models) {
     await checkpoint(options.signal);
     const compared = await comparedDescriptors(set, models, options.variant, rows);
-    const { vectors, dims } = compared;
-    const { calibration, best } = await openSetDecision(set, options.variant, rows, compared);
-    const known = best(gatherRows(vectors, dims, knownQueries));
-    const unknownScores = best(gatherRows(vectors, dims, unknownQueries)).map((h) => h.score);
+    const local = context.local && models.includes(context.local.model) ? context.local.cells : undefined;
+    const order = new IdentificationOrder(set, options.variant, catalogue, compared, local);
+    const calibration = await openSetThreshold(set, options.variant, rows, compared, order);
+    const best = async (queries: readonly number[]) => (await order.rank(queries, 1)).map((m) => m[0]!);
+    const known = await best(knownQueries);
+    const unknownScores = (await best(unknownQueries)).map((h) => h.score);
     const knownScores = known.map((h) => h.score);
     const at95 = [...knownScores].sort((a, b) => a - b)[Math.floor(0.05 * knownScores.length)] ?? 1;
     meter.advance(1, `seed ${fold.seed}`);
@@ -291,31 +356,18 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   return results;
 }
 
-/** The threshold, and each query's best answer and the score it is compared with. */
-async function openSetDecision(set: EvalSet, variant: DescriptorVariant, rows: CompareRows, compared: ComparedDescriptors):
-  Promise<{ calibration: Calibration; best: (queries: Float32Array) => { objectId: number; score: number }[] }> {
+/** The threshold identification learns for this catalogue, in the space as the variant learns it. */
+async function openSetThreshold(set: EvalSet, variant: DescriptorVariant, rows: CompareRows, compared: ComparedDescriptors, order: IdentificationOrder): Promise<Calibration> {
   const { catalogue } = rows;
   const { aggregation } = DEFAULT_RECIPE;
   const { raw, postprocessor, vectors, dims } = compared;
-  const objectIds = Int32Array.from(catalogue, (r) => set.photos[r]!.objectId);
   // A whitening learned from the query photos is one fixed space for every fold; centring stays domain-wise, the catalogue's on its own rows.
   const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' },
     { fixed: variant.fitOn === 'queries' && variant.postprocess === 'whiten' ? postprocessor : undefined });
-  const index = new FlatIndex(dims);
-  index.add(catalogue.map((r) => set.photos[r]!.photoId), objectIds, gatherRows(vectors, dims, catalogue));
-  const ranker = new ObjectRanker(index);
-  const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds, dims: raw.dims };
+  const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
   // The field photos (the queries themselves unless others are given), unlabelled: their runner-ups are the impostors.
-  const fieldImpostors = variant.fitOn === 'queries' ? ranker.runnerUpScores(gatherRows(vectors, dims, fieldRows(rows)), aggregation) : undefined;
-  // As identification answers: the best object, or the ensemble's best among the candidates.
-  const ensemble = ranksAsEnsemble(variant.postprocess, raw.parts) ? BackboneEnsemble.fromIndex(index, raw.parts) : undefined;
-  const best = (queries: Float32Array) => (ensemble
-    ? ranker.rankBatch(queries, aggregation, FUSION_CANDIDATES).map((m, i) => ensemble.rerank(m, queries.subarray(i * dims, (i + 1) * dims))[0]!)
-    : ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]!));
-  return {
-    calibration: await calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors }),
-    best,
-  };
+  const fieldImpostors = variant.fitOn === 'queries' ? order.ranker.runnerUpScores(gatherRows(vectors, dims, fieldRows(rows)), aggregation) : undefined;
+  return calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors });
 }
 
 function share<T>(items: readonly T[], test: (item: T, i: number) => boolean): number {

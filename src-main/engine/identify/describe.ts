@@ -1,6 +1,7 @@
 import type { EmbeddedPhoto, PhotoInput, PhotoResult } from '../inference/embed';
 import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
+import type { ModelCard } from '../models/card';
 import { concatDescriptors } from '../search/postprocess';
 import { normaliseInPlace } from '../search/vectors';
 import { featuremapCells } from './cell-matching';
@@ -59,10 +60,9 @@ export class Describer {
     return this.pool(this.cellModel).card.outputs.featuremap.shape[1]!;
   }
 
-  /** The recipe's model with the finest feature-map grid: the one whose cells carry local evidence. */
+  /** The recipe's model whose cells carry local evidence (cellModelOf). */
   get cellModel(): string {
-    const cells = (model: string) => this.pool(model).card.outputs.featuremap.shape.slice(2).reduce((a, b) => a * b, 1);
-    return this.recipe.parts.map((p) => p.model).reduce((a, b) => (cells(b) > cells(a) ? b : a));
+    return cellModelOf(this.recipe.parts.map((p) => this.pool(p.model).card));
   }
 
   /** The joined descriptor of each photo (a query): all parts, each weighted; with `cells`, the cell model's cells too. */
@@ -88,6 +88,12 @@ export class Describer {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
+}
+
+/** The model with the finest feature-map grid: the one whose cells carry local evidence. */
+export function cellModelOf(cards: readonly ModelCard[]): string {
+  const cells = (card: ModelCard) => card.outputs.featuremap.shape.slice(2).reduce((a, b) => a * b, 1);
+  return cards.reduce((a, b) => (cells(b) > cells(a) ? b : a)).id;
 }
 
 /**

@@ -4,8 +4,8 @@ import { listPhotos } from '../catalogue/import-folders';
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { stackRows } from '../search/vectors';
-import { MeanCell, packCells, unpackCells } from './cell-matching';
-import { CELL_SAMPLE, spreadCells, type FieldCells } from './local-evidence';
+import { packCells, unpackCells } from './cell-matching';
+import { FieldCellSampler, type FieldCells } from './local-evidence';
 import type { Describer } from './describe';
 import { recipeKey, type DescriptorRecipe } from './recipe';
 
@@ -63,18 +63,13 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing field photos');
   const described: Awaited<ReturnType<Describer['describe']>> = [];
   const channels = describer.cellChannels;
-  const cellMean = new MeanCell(channels);
-  const sampled: Float32Array[] = [];
-  const perPhoto = Math.ceil(CELL_SAMPLE / Math.max(1, photos.length));
+  const cells = new FieldCellSampler(channels, photos.length);
   for (let start = 0; start < photos.length; start += BATCH) {
     if (options.signal?.aborted) throw new UserError('CANCELLED', 'Learning the field domain was cancelled; the previous one, if any, is kept.', 'Start it again when you are ready.');
     const batch = photos.slice(start, start + BATCH);
     // Each photo's cells go into the mean and the sample, then are dropped: hundreds of photos' cells take gigabytes.
     for (const d of await describer.describe(batch, { cells: true })) {
-      if ('cells' in d && d.cells) {
-        cellMean.add(d.cells);
-        sampled.push(spreadCells(d.cells, channels, perPhoto));
-      }
+      if ('cells' in d && d.cells) cells.add(d.cells);
       described.push('vector' in d ? { path: d.path, vector: d.vector } : d);
     }
     meter.advance(batch.length);
@@ -85,10 +80,10 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
       'Point to a folder of photos taken the way queries are taken (tens or more is better).');
   }
   catalogue.putArtifact(key(describer.recipe), { json: { count: vectors.length, folder: root }, blob: new Uint8Array(stackRows(vectors).buffer) });
-  const sample = stackRows(sampled);
+  const field = cells.result();
   catalogue.putArtifact(cellKey(describer.recipe), {
-    json: { photos: sampled.length, sampled: sample.length / channels },
-    blob: packCells(cellMean.mean(), sample, channels),
+    json: { photos: field.photos, sampled: field.sample.length / channels },
+    blob: packCells(field.mean, field.sample, channels),
   });
   return { count: vectors.length, failed: described.flatMap((d) => ('error' in d ? [d.error.message] : [])) };
 }

@@ -11,10 +11,9 @@ import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
-import { rerankByCells } from './cell-matching';
 import type { Describer } from './describe';
 import { fieldCells, fieldDomain } from './field-domain';
-import { catalogueCells, pictureCells, type CatalogueCells } from './local-evidence';
+import { catalogueCells, pictureCells, rerankByLocalEvidence, type CatalogueCells } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -229,7 +228,8 @@ export class Identifier {
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || this.cells ? Math.max(top, FUSION_CANDIDATES) : top);
     const local = !fused && queryCells.length > 0 && this.cells;
     const reranked = fused ? await this.fuse(matches, query) : ensemble ? ensemble.rerank(matches, query) : matches;
-    const ranked = (local ? await this.rerankByCells(reranked, queryCells, local) : reranked).slice(0, top);
+    // Re-ranked by local evidence, the order no longer follows a probability.
+    const ranked = (local ? (await rerankByLocalEvidence<ObjectMatch & { probability?: number }>(reranked, queryCells, local)).map(({ probability: _, local: __, ...m }) => m) : reranked).slice(0, top);
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
     const order = { classifier: fused ? 'fused' as const : this.classifier ? 'stale' as const : 'none' as const, ensemble: !!ensemble, local: !!local };
@@ -257,16 +257,6 @@ export class Identifier {
       },
     });
     return { ...answer, logId };
-  }
-
-  /**
-   * The candidates re-ranked by local evidence (cell-matching.ts): the query photos' cells
-   * together, centred on the field photos' mean cell (without field photos, on their own). The
-   * order no longer follows a probability.
-   */
-  private async rerankByCells(matches: (ObjectMatch & { probability?: number })[], described: Float32Array[], cells: CatalogueCells): Promise<ObjectMatch[]> {
-    const query = await cells.space.project(stackRows(described), cells.queryMean);
-    return (await rerankByCells(matches, query, cells.space.dims, (objectId) => cells.byObject.get(objectId) ?? [])).map(({ probability: _, local: __, ...m }) => m);
   }
 
   /** Retrieval and the instance classifier, averaged as probabilities; ranks follow the fused order. */

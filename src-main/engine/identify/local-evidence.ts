@@ -1,7 +1,8 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
-import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, unpackCells } from './cell-matching';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress';
+import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
 import type { Describer } from './describe';
 
 /**
@@ -10,7 +11,7 @@ import type { Describer } from './describe';
  */
 export const MAX_CELL_PHOTOS = 3000;
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
-export const CELL_SAMPLE = 8000;
+const CELL_SAMPLE = 8000;
 /** Field photos needed to whiten the cell space on them. */
 const MIN_FIELD_PHOTOS = 20;
 
@@ -43,7 +44,7 @@ interface Stored {
 }
 
 /** An even spread of up to `count` of the cells (`channels` wide). */
-export function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
+function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
   const n = cells.length / channels;
   const kept = Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
   return pickCells(cells, channels, kept);
@@ -54,22 +55,24 @@ export function spreadCells(cells: Float32Array, channels: number, count: number
  * `picture-cells:<key>`. When photos change, only new pictures are described: a picture's cells
  * depend on it alone. Undefined for catalogues past MAX_CELL_PHOTOS.
  */
-export async function pictureCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[]): Promise<PictureCells | undefined> {
+export async function pictureCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[],
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells | undefined> {
   if (photoIds.length > MAX_CELL_PHOTOS) return undefined;
   const name = `picture-cells:${key}`;
   const stored = catalogue.getArtifact(name);
   const channels = describer.cellChannels;
   const kept = stored?.blob ? load(stored.json as Stored, stored.blob, channels) : undefined;
-  if (kept && !stored!.stale) return kept;
   const wanted = new Set(photoIds);
   const byPhoto = new Map([...kept?.byPhoto ?? []].filter(([id]) => wanted.has(id)));
   const means = new Map([...kept?.means ?? []].filter(([id]) => wanted.has(id)));
+  const photos = photoIds.filter((id) => !byPhoto.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
+  if (kept && photos.length === 0 && byPhoto.size === kept.byPhoto.size) return kept;
   const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
   const { input, outputs } = describer.pool(part.model).card;
   const grid = outputs.featuremap.shape.slice(2);
-  const photos = photoIds.filter((id) => !byPhoto.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
+  const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing catalogue pictures\' cells');
   let i = 0;
-  for await (const batch of describer.describePart(part, photos.map((p) => ({ path: p.path })), { batchSize: 4, cells: true })) {
+  for await (const batch of describer.describePart(part, photos.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) {
     for (const d of batch) {
       const { id, path } = photos[i++]!;
       // A picture that cannot be read now simply brings no local evidence.
@@ -77,10 +80,48 @@ export async function pictureCells(catalogue: Catalogue, describer: Describer, k
       means.set(id, meanCell(d.cells, channels));
       byPhoto.set(id, pickCells(d.cells, channels, foregroundCells(await loadPixels(path, input), input.width, input.height, grid)));
     }
+    meter.advance(batch.length);
   }
   const pictures = { mean: meanOfMeans(means, channels), byPhoto, means };
   save(catalogue, name, pictures, channels);
   return pictures;
+}
+
+/** Some of the pictures: their cells, and the mean of theirs alone. */
+export function someOf(pictures: PictureCells, photoIds: Iterable<number>): PictureCells {
+  const ids = [...photoIds].filter((id) => pictures.byPhoto.has(id));
+  const means = new Map(ids.map((id) => [id, pictures.means.get(id)!]));
+  return { mean: meanOfMeans(means, pictures.mean.length), byPhoto: new Map(ids.map((id) => [id, pictures.byPhoto.get(id)!])), means };
+}
+
+/** The field photos' cells gathered a photo at a time: their mean, and an even sample of about CELL_SAMPLE cells. */
+export class FieldCellSampler {
+  private readonly all: MeanCell;
+  private readonly sampled: Float32Array[] = [];
+  private readonly perPhoto: number;
+
+  constructor(readonly channels: number, photos: number) {
+    this.all = new MeanCell(channels);
+    this.perPhoto = Math.ceil(CELL_SAMPLE / Math.max(1, photos));
+  }
+
+  add(cells: Float32Array): void {
+    this.all.add(cells);
+    this.sampled.push(spreadCells(cells, this.channels, this.perPhoto));
+  }
+
+  result(): FieldCells {
+    return { photos: this.sampled.length, mean: this.all.mean(), sample: stackRows(this.sampled) };
+  }
+}
+
+/**
+ * Candidates re-ranked by local evidence (rerankByCells): the query photos' cells together,
+ * centred on the field photos' mean cell (without field photos, on their own).
+ */
+export async function rerankByLocalEvidence<M extends Candidate>(matches: readonly M[], queryCells: readonly Float32Array[], cells: CatalogueCells): Promise<(M & { local: number })[]> {
+  const query = await cells.space.project(stackRows(queryCells), cells.queryMean);
+  return rerankByCells(matches, query, cells.space.dims, (objectId) => cells.byObject.get(objectId) ?? []);
 }
 
 function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float32Array {

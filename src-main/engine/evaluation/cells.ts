@@ -1,0 +1,81 @@
+import { Catalogue } from '../catalogue/catalogue';
+import { packCells, unpackCells } from '../identify/cell-matching';
+import { Describer, cellModelOf } from '../identify/describe';
+import { FieldCellSampler, pictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
+import { DEFAULT_RECIPE, recipeKey } from '../identify/recipe';
+import type { PoolSettings } from '../inference/pool';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress';
+import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
+
+/**
+ * What identification's local evidence needs, for the photos of one evaluation: the catalogue
+ * pictures' object cells, the field photos' cells, and each query photo's cells (by photo id).
+ */
+export interface EvaluationCells {
+  pictures: PictureCells;
+  field: FieldCells;
+  queryCells(photoId: number): Float32Array | undefined;
+}
+
+export interface CellPhotos {
+  catalogue: readonly number[];
+  field: readonly number[];
+  queries: readonly number[];
+}
+
+export interface CellSource {
+  /** The model whose cells it describes: entries with it are re-ranked. */
+  model: string;
+  /** EvaluationCells for photos of an evaluation set; undefined for catalogues too large for local evidence. */
+  gather(photos: CellPhotos, options?: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<EvaluationCells | undefined>;
+}
+
+/**
+ * Cells described as identification describes them (DEFAULT_RECIPE's cell model), from the
+ * photos of the evaluation cache at `cachePath`. The pictures' cells are kept there; field and
+ * query photos' are described on each run (a photo's take about 220 KB even as int8), the
+ * queries' kept packed in memory meanwhile.
+ */
+export function cacheCells(cachePath: string, settings: PoolSettings = {}): CellSource {
+  const model = cellModelOf(DEFAULT_RECIPE.parts.map((p) => findModelCard(p.model, settings.modelsDir ?? DEFAULT_MODELS_DIR)));
+  return { model, gather: (photos, options) => gatherCells(cachePath, settings, photos, options) };
+}
+
+async function gatherCells(cachePath: string, settings: PoolSettings, photos: CellPhotos,
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<EvaluationCells | undefined> {
+  const catalogue = Catalogue.open(cachePath);
+  const describer = await Describer.open(DEFAULT_RECIPE, settings).catch((e) => {
+    catalogue.close();
+    throw e;
+  });
+  try {
+    const pictures = await pictureCells(catalogue, describer, recipeKey(DEFAULT_RECIPE), photos.catalogue, options);
+    if (!pictures) return undefined;
+    const channels = describer.cellChannels;
+    const field = new Set(photos.field);
+    const queries = new Set(photos.queries);
+    const sampler = new FieldCellSampler(channels, field.size);
+    const packed = new Map<number, Buffer>();
+    const ids = [...new Set([...photos.field, ...photos.queries])];
+    const part = DEFAULT_RECIPE.parts.find((p) => p.model === describer.cellModel)!;
+    const meter = new ProgressMeter(ids.length, options.onProgress, 'Describing field and query photos\' cells');
+    let i = 0;
+    for await (const batch of describer.describePart(part, ids.map((id) => ({ path: catalogue.getPhoto(id)!.path })), { batchSize: 4, cells: true, signal: options.signal })) {
+      for (const d of batch) {
+        const id = ids[i++]!;
+        if (!('cells' in d) || !d.cells) continue;
+        if (field.has(id)) sampler.add(d.cells);
+        if (queries.has(id)) packed.set(id, packCells(new Float32Array(0), d.cells, channels));
+      }
+      meter.advance(batch.length);
+    }
+    const queryCells = (id: number) => {
+      const blob = packed.get(id);
+      return blob && unpackCells(blob, 0, blob.byteLength / (4 + channels), channels)!.cells;
+    };
+    return { pictures, field: sampler.result(), queryCells };
+  } finally {
+    await describer.close();
+    catalogue.close();
+  }
+}
