@@ -36,13 +36,16 @@ const { manifest, options } = PROTOCOLS[name]!;
 const seeds = seedText.split(',').map(Number);
 const set = await prepareEvaluationSet(join(DATASETS, manifest, 'manifest.csv'), [I, M], { onProgress: (p) => process.stderr.write(`\r${p.phase} ${p.done}/${p.total}`) });
 const rows: (SummaryRow & { variant: string; seconds: number })[] = [];
-for (const variant of VARIANTS) {
+// The descriptors compared alone; then, for the one-picture catalogue, identification's variant with its local evidence.
+const runs = [...VARIANTS.map((variant) => ({ variant, localEvidence: false })), ...name === 'grocery-catalogue' ? [{ variant: VARIANTS.at(-2)!, localEvidence: true }] : []];
+for (const { variant, localEvidence } of runs) {
   for (const models of [[[I], [M]], [[I, M]]]) {
     const started = performance.now();
-    const result = await evaluate(set, { ...options, models, classifiers: ['knn', 'prototype'], seeds, variant } as EvaluationOptions);
+    const result = await evaluate(set, { ...options, models, classifiers: ['knn', 'prototype'], seeds, variant, localEvidence } as EvaluationOptions);
     const seconds = (performance.now() - started) / 1000;
-    rows.push(...result.summary.map((s) => ({ ...s, variant: describeVariant(variant), seconds })));
-    console.log(describeVariant(variant), models.map((m) => m.join('+')).join(' '), `${seconds.toFixed(1)} s`);
+    const label = describeVariant(result.variant) + (localEvidence ? ', local evidence' : '');
+    rows.push(...result.summary.map((s) => ({ ...s, variant: label, seconds })));
+    console.log(label, models.map((m) => m.join('+')).join(' '), `${seconds.toFixed(1)} s`);
   }
 }
 mkdirSync('test-artifacts', { recursive: true });

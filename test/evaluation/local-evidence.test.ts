@@ -45,7 +45,7 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating a one-pi
     expect(describeDescriptors(global)).toMatch(/leaves out: turned off/);
     // Measured: 79 % against 55 % over the 29 shop photos.
     expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
-    // The pictures' cells stay in the evaluation cache; the next run describes only the queries'.
+    // The pictures' cells stay in the evaluation cache.
     const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
     expect((cache.getArtifactSummary(`picture-cells:${recipeKey(DEFAULT_RECIPE)}`)!.json as { photoIds: number[] }).photoIds).toHaveLength(8);
     cache.close();

@@ -38,7 +38,20 @@ export interface CellSource {
  */
 export function cacheCells(cachePath: string, settings: PoolSettings = {}): CellSource {
   const model = cellModelOf(DEFAULT_RECIPE.parts.map((p) => findModelCard(p.model, settings.modelsDir ?? DEFAULT_MODELS_DIR)));
-  return { model, gather: (photos, options) => gatherCells(cachePath, settings, photos, options) };
+  // The last photos' cells are kept: evaluations compared on one set (variants, seeds) describe them once.
+  let last: { key: string; cells: Promise<EvaluationCells | undefined> } | undefined;
+  return {
+    model,
+    gather(photos, options) {
+      const key = JSON.stringify([photos.catalogue, photos.field, photos.queries]);
+      if (last?.key !== key) {
+        const cells = gatherCells(cachePath, settings, photos, options);
+        last = { key, cells };
+        cells.catch(() => { if (last?.cells === cells) last = undefined; });
+      }
+      return last.cells;
+    },
+  };
 }
 
 async function gatherCells(cachePath: string, settings: PoolSettings, photos: CellPhotos,
