@@ -38,9 +38,12 @@ export class IdentificationOrder {
     const candidates = this.ensemble || this.local ? Math.max(count, FUSION_CANDIDATES) : count;
     const matches = this.ranker.rankBatch(queries, DEFAULT_RECIPE.aggregation, candidates)
       .map((m, i) => (this.ensemble ? this.ensemble.rerank(m, queries.subarray(i * dims, (i + 1) * dims)) : m));
-    return Promise.all(matches.map(async (m, i) => {
+    // One query at a time: each compares its cells with every cell of its candidates' pictures.
+    const ranked: ObjectMatch[][] = [];
+    for (const [i, m] of matches.entries()) {
       const cells = this.local?.queryCells(rows[i]!);
-      return (cells ? await rerankByLocalEvidence(m, [cells], this.local!.cells) : m).slice(0, count);
-    }));
+      ranked.push((cells ? await rerankByLocalEvidence(m, [cells], this.local!.cells) : m).slice(0, count));
+    }
+    return ranked;
   }
 }
