@@ -30,17 +30,28 @@ export interface BatchOutputs {
   gem?: number;
 }
 
-/**
- * Decodes the photos in parallel and runs them through the model in one call. A photo that
- * cannot be read gets an error result; the others go on.
- */
-export async function embedBatch(model: EmbeddingModel, photos: PhotoInput[], outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
-  const { withFeaturemaps = false, gem: gemP } = outputs;
+/** Photos decoded and laid out as the model's input; those that could not be read keep their error. */
+export interface DecodedBatch {
+  photos: PhotoInput[];
+  decoded: (Buffer | UserError)[];
+  /** Input row of each readable photo, by its index in `photos`. */
+  rows: Map<number, number>;
+  input: Float32Array;
+}
+
+/** Decodes the photos in parallel (on libuv's pool) into one input tensor. */
+export async function decodeBatch(model: EmbeddingModel, photos: PhotoInput[]): Promise<DecodedBatch> {
   const decoded = await Promise.all(photos.map((p) => decode(model, p)));
   const rows = new Map<number, number>();
   decoded.forEach((d, i) => { if (!isUserError(d)) rows.set(i, rows.size); });
   const input = new Float32Array(rows.size * model.inputLength);
   for (const [i, row] of rows) pixelsToTensor(decoded[i] as Buffer, model.card.input, input, row * model.inputLength);
+  return { photos, decoded, rows, input };
+}
+
+/** Runs a decoded batch through the model in one call and pools each photo's result. */
+export async function runBatch(model: EmbeddingModel, { photos, decoded, rows, input }: DecodedBatch, outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
+  const { withFeaturemaps = false, gem: gemP } = outputs;
   const out = rows.size > 0 ? await model.run(input, rows.size, withFeaturemaps || gemP !== undefined) : undefined;
   const dim = model.card.embeddingDim;
   const [channels, height, width] = model.featuremapShape;
@@ -52,9 +63,14 @@ export async function embedBatch(model: EmbeddingModel, photos: PhotoInput[], ou
     const row = rows.get(i)!;
     return {
       path,
-      // Pooling here, in the worker, spares sending a query's feature maps across threads.
+      // Pooling here, in the CPU's worker, spares sending a query's feature maps across threads.
       embedding: gemP === undefined ? out!.embeddings.slice(row * dim, (row + 1) * dim) : gem(featuremap(row), channels, height, width, gemP),
       featuremap: withFeaturemaps ? featuremap(row) : undefined,
     };
   });
+}
+
+/** Decodes the photos and runs them through the model in one call. A photo that cannot be read gets an error result; the others go on. */
+export async function embedBatch(model: EmbeddingModel, photos: PhotoInput[], outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
+  return runBatch(model, await decodeBatch(model, photos), outputs);
 }

@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { UserError, type UserErrorData } from '../errors';
 import type { ModelCard } from '../models/card';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
-import { embedBatch, type BatchOutputs, type PhotoInput, type PhotoResult } from './embed';
+import { decodeBatch, runBatch, type BatchOutputs, type PhotoInput, type PhotoResult } from './embed';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker';
 import { EmbeddingModel } from './model';
 import { providerOrder, type ProviderName, type SessionSettings } from './session';
@@ -105,9 +105,11 @@ class InlineRunner implements Runner {
 
   async embed(_job: number, photos: PhotoInput[], outputs: BatchOutputs): Promise<PhotoResult[]> {
     this.inFlight++;
-    const result = InlineRunner.running.then(() => embedBatch(this.model, photos, outputs));
-    InlineRunner.running = result.catch(() => undefined);
     try {
+      // Decoding waits for no run: the next batches decode while the accelerator runs this one.
+      const decoded = await decodeBatch(this.model, photos);
+      const result = InlineRunner.running.then(() => runBatch(this.model, decoded, outputs));
+      InlineRunner.running = result.catch(() => undefined);
       return await result;
     } finally {
       this.inFlight--;
