@@ -41,6 +41,24 @@ describe('opening a catalogue', () => {
     cat.close();
   });
 
+  it('upgrades a catalogue of the first version, dropping the picture cells it kept as one artifact', () => {
+    const path = join(tmp.dir, 'v1.sqlite');
+    const made = Catalogue.open(path, { create: true });
+    made.putArtifact('picture-cells:old', { json: { photoIds: [] }, blob: new Uint8Array(8) });
+    made.putArtifact('recipe', { json: { kept: true } });
+    made.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE picture_cells');
+    db.pragma('user_version = 1');
+    db.close();
+    expect(() => Catalogue.open(path, { readonly: true })).toThrow(expect.objectContaining({ code: 'CATALOGUE_NEEDS_UPGRADE' }));
+    const upgraded = Catalogue.open(path);
+    expect(upgraded.getArtifact('picture-cells:old')).toBeUndefined();
+    expect(upgraded.getArtifact('recipe')!.json).toEqual({ kept: true });
+    expect(upgraded.pictureCellPhotos('m:cells').size).toBe(0);
+    upgraded.close();
+  });
+
   it('refuses a missing file unless asked to create it', () => {
     expect(() => Catalogue.open(join(tmp.dir, 'none.sqlite'))).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
     expect(existsSync(join(tmp.dir, 'none.sqlite'))).toBe(false);

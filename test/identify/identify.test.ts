@@ -138,6 +138,8 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
 
 describe('single-photo catalogues and the field domain', () => {
   const recipe: DescriptorRecipe = { ...DEFAULT_RECIPE, flip: false };
+  /** Where the catalogue keeps its pictures' cells for this recipe (cellRecipe). */
+  const CELLS = 'inception-v3-mixed5:cells';
   let tmp: ReturnType<typeof tempDir>;
   let catalogue: Catalogue;
   let describer: Describer;
@@ -167,7 +169,7 @@ describe('single-photo catalogues and the field domain', () => {
     expect(before.results.every((r) => r.probability === undefined)).toBe(true);
     expect(before.ranking).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
     // The pictures' cells are kept with the catalogue: the next identifier reads them instead of describing the pictures again.
-    expect(catalogue.getArtifact(`picture-cells:${recipeKey(recipe)}`)).toMatchObject({ stale: false, json: { photoIds: expect.any(Array), counts: expect.any(Array) } });
+    expect(catalogue.pictureCellPhotos(CELLS).size).toBe(8);
 
     expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });
     const after = await new Identifier(catalogue, describer).identify(query);
@@ -179,17 +181,16 @@ describe('single-photo catalogues and the field domain', () => {
   });
 
   it('describes only new pictures when the catalogue grows, keeping the cells of those already described', async () => {
-    const key = `picture-cells:${recipeKey(recipe)}`;
-    const before = (catalogue.getArtifact(key)!.json as { photoIds: number[] }).photoIds;
+    const before = catalogue.pictureCellPhotos(CELLS);
     // With its file gone, a picture described again would bring no cells; kept, it still does.
     rmSync(join(tmp.dir, 'objects', 'EG0', 'catalogue.png'));
     await runImport(catalogue, { rows: [{ where: 'new', path: await syntheticView(join(tmp.dir, 'new', 'EG8.png'), 8 * 3 + 2, 0), instanceId: 'EG8', subcollection: null, title: null, metadata: {} }], failures: [] });
     await embedCatalogue(catalogue, describer);
     const answer = await new Identifier(catalogue, describer).identify([{ path: await syntheticView(join(tmp.dir, 'query8.png'), 8 * 3 + 2, 2) }]);
     expect(answer.local).toBe(true);
-    const after = catalogue.getArtifact(key)!;
-    expect(after.stale).toBe(false);
-    expect((after.json as { photoIds: number[] }).photoIds).toEqual([...before, expect.any(Number)]);
+    expect([...catalogue.pictureCellPhotos(CELLS)].sort((a, b) => a - b)).toEqual([...before, expect.any(Number)]);
+    // Each picture's cells are read as a query needs them: the new object's are there.
+    expect(catalogue.pictureCells(CELLS, [answer.results[0]!.bestPhoto.photoId]).size).toBe(1);
   });
 
   it('refuses a field folder without photos', async () => {

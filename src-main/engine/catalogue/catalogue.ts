@@ -309,6 +309,31 @@ export class Catalogue {
     };
   }
 
+  /** Photos whose cells are kept under `recipe` (picture_cells). */
+  pictureCellPhotos(recipe: string): Set<number> {
+    return new Set(this.sql.pictureCellPhotos.all(recipe) as number[]);
+  }
+
+  /** Each kept picture's mean cell, as stored. */
+  pictureCellMeans(recipe: string): Map<number, Buffer> {
+    return new Map(this.sql.pictureCellMeans.all(recipe) as [number, Buffer][]);
+  }
+
+  /** The kept cells of these pictures, as stored; pictures without are left out. */
+  pictureCells(recipe: string, photoIds: Iterable<number>): Map<number, Buffer> {
+    return this.db.transaction(() => new Map([...photoIds].flatMap((id) => {
+      const cells = this.sql.pictureCells.get(recipe, id) as Buffer | undefined;
+      return cells ? [[id, cells] as const] : [];
+    })))();
+  }
+
+  /** Keeps (or replaces) pictures' cells in one transaction. */
+  writePictureCells(recipe: string, rows: { photoId: number; mean: Uint8Array; cells: Uint8Array }[]): void {
+    this.write(() => {
+      for (const r of rows) this.sql.putPictureCells.run(r.photoId, recipe, r.mean, r.cells);
+    });
+  }
+
   /** Appends to the identification log (the schema refuses updates and deletes); returns the entry's id. */
   logIdentification(entry: IdentificationEntry): number {
     return this.write(() => Number(this.sql.logIdentification.run({

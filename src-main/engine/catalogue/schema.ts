@@ -89,6 +89,20 @@ const MIGRATIONS: readonly string[] = [
   INSERT INTO catalogue_state VALUES (1, 0);
   ${stateTriggers()}
   `,
+  `
+  -- Each catalogue picture's feature-map cells for local evidence (identify/local-evidence.ts),
+  -- a row per picture so that identification reads only its candidates'. Not catalogue state:
+  -- they follow from the photos alone.
+  CREATE TABLE picture_cells (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    recipe TEXT NOT NULL,
+    mean BLOB NOT NULL,
+    cells BLOB NOT NULL,
+    PRIMARY KEY (recipe, photo_id)
+  );
+  -- Kept as one artifact before: described again, a row per picture.
+  DELETE FROM artifacts WHERE key LIKE 'picture-cells:%';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -51,6 +51,11 @@ export function prepareStatements(db: Database.Database) {
     artifact: s(`SELECT json, blob, catalogue_state, updated_at FROM artifacts WHERE key = ? AND model_id = ?`),
     artifactSummary: s(`SELECT json, blob IS NOT NULL AS has_blob, catalogue_state, updated_at FROM artifacts WHERE key = ? AND model_id = ?`),
 
+    pictureCellPhotos: s(`SELECT photo_id FROM picture_cells WHERE recipe = ?`).pluck(),
+    pictureCellMeans: s(`SELECT photo_id, mean FROM picture_cells WHERE recipe = ?`).raw(),
+    pictureCells: s(`SELECT cells FROM picture_cells WHERE recipe = ? AND photo_id = ?`).pluck(),
+    putPictureCells: s(`INSERT OR REPLACE INTO picture_cells (photo_id, recipe, mean, cells) VALUES (?, ?, ?, ?)`),
+
     logIdentification: s(`INSERT INTO identifications (query_hashes, query_paths, model_id, catalogue_state, answer)
       VALUES (@queryHashes, @queryPaths, @modelId, (SELECT counter FROM catalogue_state WHERE id = 1), @answer)`),
     identifications: s(`SELECT id, at, query_hashes, query_paths, model_id, catalogue_state, answer

@@ -1,8 +1,8 @@
 import { Catalogue } from '../catalogue/catalogue';
 import { packCells, unpackCells } from '../identify/cell-matching';
 import { Describer, cellModelOf } from '../identify/describe';
-import { FieldCellSampler, pictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
-import { DEFAULT_RECIPE, recipeKey } from '../identify/recipe';
+import { FieldCellSampler, heldPictureCells, pictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
+import { DEFAULT_RECIPE } from '../identify/recipe';
 import type { PoolSettings } from '../inference/pool';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
@@ -26,8 +26,8 @@ export interface CellPhotos {
 export interface CellSource {
   /** The model whose cells it describes: entries with it are re-ranked. */
   model: string;
-  /** EvaluationCells for photos of an evaluation set; undefined for catalogues too large for local evidence. */
-  gather(photos: CellPhotos, options?: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<EvaluationCells | undefined>;
+  /** EvaluationCells for photos of an evaluation set. */
+  gather(photos: CellPhotos, options?: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<EvaluationCells>;
 }
 
 /**
@@ -39,7 +39,7 @@ export interface CellSource {
 export function cacheCells(cachePath: string, settings: PoolSettings = {}): CellSource {
   const model = cellModelOf(DEFAULT_RECIPE.parts.map((p) => findModelCard(p.model, settings.modelsDir ?? DEFAULT_MODELS_DIR)));
   // The last photos' cells are kept: evaluations compared on one set (variants, seeds) describe them once.
-  let last: { key: string; cells: Promise<EvaluationCells | undefined> } | undefined;
+  let last: { key: string; cells: Promise<EvaluationCells> } | undefined;
   return {
     model,
     gather(photos, options) {
@@ -55,15 +55,15 @@ export function cacheCells(cachePath: string, settings: PoolSettings = {}): Cell
 }
 
 async function gatherCells(cachePath: string, settings: PoolSettings, photos: CellPhotos,
-  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<EvaluationCells | undefined> {
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<EvaluationCells> {
   const catalogue = Catalogue.open(cachePath);
   const describer = await Describer.open(DEFAULT_RECIPE, settings).catch((e) => {
     catalogue.close();
     throw e;
   });
   try {
-    const pictures = await pictureCells(catalogue, describer, recipeKey(DEFAULT_RECIPE), photos.catalogue, options);
-    if (!pictures) return undefined;
+    // Held in memory: the evaluation cache closes once the cells are gathered.
+    const pictures = heldPictureCells(await pictureCells(catalogue, describer, photos.catalogue, options));
     const channels = describer.cellChannels;
     const field = new Set(photos.field);
     const queries = new Set(photos.queries);

@@ -2,7 +2,7 @@ import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
 import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
-import { MAX_CELL_PHOTOS, catalogueCells, someOf } from '../identify/local-evidence';
+import { CatalogueCells, someOf } from '../identify/local-evidence';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { rankingSpace, spaceLearner } from '../search/fitted-space';
@@ -171,7 +171,6 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   const queries = folds.flatMap((f) => f.split.test);
   const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
     { signal: options.signal, onProgress: options.onProgress });
-  if (!cells) return leftOut(`the catalogue has more than ${MAX_CELL_PHOTOS} photos`);
   return { cells: { ...cells, model }, reported: { model } };
 }
 
@@ -183,7 +182,7 @@ async function foldCells(set: EvalSet, options: EvaluationOptions, fold: Fold, c
   const objectOf = new Map(fold.split.train.map((r) => [set.photos[r]!.photoId, set.photos[r]!.objectId]));
   const pictures = someOf(cells.pictures, objectOf.keys());
   return {
-    cells: await catalogueCells(pictures, (id) => objectOf.get(id)!, options.variant.fitOn === 'queries' ? cells.field : undefined),
+    cells: await CatalogueCells.build(pictures, (id) => objectOf.get(id)!, options.variant.fitOn === 'queries' ? cells.field : undefined),
     queryCells: (row) => cells.queryCells(set.photos[row]!.photoId),
   };
 }

@@ -13,7 +13,7 @@ import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { fieldCells, fieldDomain } from './field-domain';
-import { catalogueCells, pictureCells, rerankByLocalEvidence, type CatalogueCells } from './local-evidence';
+import { CatalogueCells, pictureCells, rerankByLocalEvidence } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -162,9 +162,9 @@ export class Identifier {
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
-    const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, key, Array.from(rows.photoIds)) : undefined;
+    const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, Array.from(rows.photoIds)) : undefined;
     const objectOf = pictures && new Map(Array.from(rows.photoIds, (id, row) => [id, rows.objectIds[row]!]));
-    this.cells = pictures && await catalogueCells(pictures, (id) => objectOf!.get(id)!, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
+    this.cells = pictures && await CatalogueCells.build(pictures, (id) => objectOf!.get(id)!, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }

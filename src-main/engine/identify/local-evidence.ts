@@ -5,22 +5,21 @@ import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
 import type { Describer } from './describe';
 
-/**
- * Past this many photos, local evidence is not prepared: describing every picture's cells again
- * takes about a quarter of a second each on two cores, and keeping them about 90 KB each.
- */
-export const MAX_CELL_PHOTOS = 3000;
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
 const CELL_SAMPLE = 8000;
 /** Field photos needed to whiten the cell space on them. */
 const MIN_FIELD_PHOTOS = 20;
+/** Projected cells kept in memory between identifications (floats; about 200 MB). */
+const PROJECTED_BUDGET = 50_000_000;
 
-/** The catalogue pictures' object cells (square-rooted, unit, not yet projected), each picture's mean cell, and their mean. */
+/**
+ * The catalogue pictures' cells (square-rooted, unit, not yet projected): each picture's mean
+ * over all its cells, the mean of those, and each picture's object cells, read when asked for.
+ */
 export interface PictureCells {
   mean: Float32Array;
-  byPhoto: Map<number, Float32Array>;
-  /** Each picture's mean over all its cells: the catalogue's mean follows as pictures come and go. */
   means: Map<number, Float32Array>;
+  load(photoIds: readonly number[]): Map<number, Float32Array>;
 }
 
 /** What field photos give local evidence: their mean cell, and a sample of their cells to learn the space from. */
@@ -30,19 +29,6 @@ export interface FieldCells {
   sample: Float32Array;
 }
 
-/** The projected cells identification compares, each object's pictures', and where query cells are centred (undefined: on their own mean). */
-export interface CatalogueCells {
-  space: CellSpace;
-  byObject: Map<number, Float32Array[]>;
-  queryMean?: Float32Array;
-}
-
-interface Stored {
-  photoIds: number[];
-  /** Object cells kept per photo, in photoIds' order. */
-  counts: number[];
-}
-
 /** An even spread of up to `count` of the cells (`channels` wide). */
 function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
   const n = cells.length / channels;
@@ -50,48 +36,80 @@ function spreadCells(cells: Float32Array, channels: number, count: number): Floa
   return pickCells(cells, channels, kept);
 }
 
+/** Where a catalogue keeps its pictures' cells (picture_cells): they depend on the cell model and the flip alone. */
+export function cellRecipe(describer: Describer): string {
+  return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}`;
+}
+
+/** Pictures described at a time: each batch is written at once, so a killed process keeps what it described. */
+const PICTURE_BATCH = 16;
+
 /**
- * Each catalogue picture's object cells (foregroundCells), kept in the catalogue under
- * `picture-cells:<key>`. When photos change, only new pictures are described: a picture's cells
- * depend on it alone. Undefined for catalogues past MAX_CELL_PHOTOS.
+ * Describes the catalogue pictures among `photoIds` whose cells are not kept yet, and keeps
+ * each one's object cells (foregroundCells) and mean cell. A picture that cannot be read simply
+ * brings no local evidence (and is tried again next time).
  */
-export async function pictureCells(catalogue: Catalogue, describer: Describer, key: string, photoIds: readonly number[],
-  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells | undefined> {
-  if (photoIds.length > MAX_CELL_PHOTOS) return undefined;
-  const name = `picture-cells:${key}`;
-  const stored = catalogue.getArtifact(name);
-  const channels = describer.cellChannels;
-  const kept = stored?.blob ? load(stored.json as Stored, stored.blob, channels) : undefined;
-  const wanted = new Set(photoIds);
-  const byPhoto = new Map([...kept?.byPhoto ?? []].filter(([id]) => wanted.has(id)));
-  const means = new Map([...kept?.means ?? []].filter(([id]) => wanted.has(id)));
-  const photos = photoIds.filter((id) => !byPhoto.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
-  if (kept && photos.length === 0 && byPhoto.size === kept.byPhoto.size) return kept;
+export async function describePictures(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<void> {
+  const recipe = cellRecipe(describer);
+  const kept = catalogue.pictureCellPhotos(recipe);
+  const photos = photoIds.filter((id) => !kept.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
   const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
-  const { input, outputs } = describer.pool(part.model).card;
-  const grid = outputs.featuremap.shape.slice(2);
   const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing catalogue pictures\' cells');
-  let i = 0;
-  for await (const batch of describer.describePart(part, photos.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) {
-    for (const d of batch) {
-      const { id, path } = photos[i++]!;
-      // A picture that cannot be read now simply brings no local evidence.
-      if (!('cells' in d) || !d.cells) continue;
-      means.set(id, meanCell(d.cells, channels));
-      byPhoto.set(id, pickCells(d.cells, channels, foregroundCells(await loadPixels(path, input), input.width, input.height, grid)));
+  for (let start = 0; start < photos.length; start += PICTURE_BATCH) {
+    const batch = photos.slice(start, start + PICTURE_BATCH);
+    const rows: ({ photoId: number; mean: Uint8Array; cells: Uint8Array } | undefined)[] = [];
+    for await (const described of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) {
+      for (const d of described) {
+        const { id, path } = batch[rows.length]!;
+        rows.push('cells' in d && d.cells ? { photoId: id, ...await pictureRow(describer, d.cells, path) } : undefined);
+      }
     }
+    catalogue.writePictureCells(recipe, rows.filter((r) => r !== undefined));
     meter.advance(batch.length);
   }
-  const pictures = { mean: meanOfMeans(means, channels), byPhoto, means };
-  save(catalogue, name, pictures, channels);
-  return pictures;
+}
+
+/** A described picture as kept: its mean cell (float32) and its object cells (packCells). */
+async function pictureRow(describer: Describer, cells: Float32Array, path: string): Promise<{ mean: Uint8Array; cells: Uint8Array }> {
+  const { input, outputs } = describer.pool(describer.cellModel).card;
+  const channels = describer.cellChannels;
+  const mean = meanCell(cells, channels);
+  const kept = foregroundCells(await loadPixels(path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
+  return { mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(cells, channels, kept), channels) };
+}
+
+/** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */
+export function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): PictureCells {
+  const recipe = cellRecipe(describer);
+  const channels = describer.cellChannels;
+  const wanted = new Set(photoIds);
+  const means = new Map([...catalogue.pictureCellMeans(recipe)].filter(([id]) => wanted.has(id))
+    .map(([id, bytes]) => [id, new Float32Array(Uint8Array.from(bytes).buffer)]));
+  const load = (ids: readonly number[]) => new Map([...catalogue.pictureCells(recipe, ids)].flatMap(([id, blob]) => {
+    const unpacked = unpackCells(blob, 0, blob.byteLength / (4 + channels), channels);
+    return unpacked ? [[id, unpacked.cells] as const] : [];
+  }));
+  return { mean: meanOfMeans(means, channels), means, load };
+}
+
+/** The pictures' kept cells, described first where they are not kept yet. */
+export async function pictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
+  await describePictures(catalogue, describer, photoIds, options);
+  return keptPictureCells(catalogue, describer, photoIds);
 }
 
 /** Some of the pictures: their cells, and the mean of theirs alone. */
 export function someOf(pictures: PictureCells, photoIds: Iterable<number>): PictureCells {
-  const ids = [...photoIds].filter((id) => pictures.byPhoto.has(id));
-  const means = new Map(ids.map((id) => [id, pictures.means.get(id)!]));
-  return { mean: meanOfMeans(means, pictures.mean.length), byPhoto: new Map(ids.map((id) => [id, pictures.byPhoto.get(id)!])), means };
+  const means = new Map([...photoIds].flatMap((id) => (pictures.means.has(id) ? [[id, pictures.means.get(id)!] as const] : [])));
+  return { mean: meanOfMeans(means, pictures.mean.length), means, load: pictures.load };
+}
+
+/** Pictures' cells held in memory: all that `pictures` loads for its photos, read at once. */
+export function heldPictureCells(pictures: PictureCells): PictureCells {
+  const held = pictures.load([...pictures.means.keys()]);
+  return { ...pictures, load: (ids) => new Map(ids.flatMap((id) => (held.has(id) ? [[id, held.get(id)!] as const] : []))) };
 }
 
 /** The field photos' cells gathered a photo at a time: their mean, and an even sample of about CELL_SAMPLE cells. */
@@ -121,7 +139,8 @@ export class FieldCellSampler {
  */
 export async function rerankByLocalEvidence<M extends Candidate>(matches: readonly M[], queryCells: readonly Float32Array[], cells: CatalogueCells): Promise<(M & { local: number })[]> {
   const query = await cells.space.project(stackRows(queryCells), cells.queryMean);
-  return rerankByCells(matches, query, cells.space.dims, (objectId) => cells.byObject.get(objectId) ?? []);
+  const byObject = await cells.ofObjects(matches.map((m) => m.objectId));
+  return rerankByCells(matches, query, cells.space.dims, (objectId) => byObject.get(objectId) ?? []);
 }
 
 function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float32Array {
@@ -132,31 +151,49 @@ function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float3
 
 /**
  * The pictures' cells in a space whitened on field photos' cells if there are enough, else only
- * centred, grouped by the object each photo shows (`objectOf`).
+ * centred, grouped by the object each photo shows (`objectOf`). Each picture's cells are
+ * projected the first time a query needs them, and kept while they fit PROJECTED_BUDGET.
  */
-export async function catalogueCells(pictures: PictureCells, objectOf: (photoId: number) => number, field?: FieldCells): Promise<CatalogueCells> {
-  const space = field && field.photos >= MIN_FIELD_PHOTOS ? await CellSpace.fit(pictures.mean, field.sample, field.mean) : CellSpace.centred(pictures.mean);
-  const byObject = new Map<number, Float32Array[]>();
-  for (const [id, cells] of pictures.byPhoto) {
-    const object = objectOf(id);
-    byObject.set(object, [...byObject.get(object) ?? [], await space.project(cells, pictures.mean)]);
+export class CatalogueCells {
+  private readonly projected = new Map<number, Float32Array>();
+  private projectedFloats = 0;
+
+  private constructor(readonly space: CellSpace, private readonly pictures: PictureCells,
+    private readonly photosOf: Map<number, number[]>, readonly queryMean?: Float32Array) {}
+
+  static async build(pictures: PictureCells, objectOf: (photoId: number) => number, field?: FieldCells): Promise<CatalogueCells> {
+    const space = field && field.photos >= MIN_FIELD_PHOTOS ? await CellSpace.fit(pictures.mean, field.sample, field.mean) : CellSpace.centred(pictures.mean);
+    const photosOf = new Map<number, number[]>();
+    for (const id of pictures.means.keys()) photosOf.set(objectOf(id), [...photosOf.get(objectOf(id)) ?? [], id]);
+    return new CatalogueCells(space, pictures, photosOf, field?.mean);
   }
-  return { space, byObject, queryMean: field?.mean };
-}
 
-function save(catalogue: Catalogue, name: string, { byPhoto, means }: PictureCells, channels: number): void {
-  const ids = [...byPhoto.keys()];
-  const json: Stored = { photoIds: ids, counts: ids.map((id) => byPhoto.get(id)!.length / channels) };
-  catalogue.putArtifact(name, { json, blob: packCells(stackRows(ids.map((id) => means.get(id)!)), stackRows(ids.map((id) => byPhoto.get(id)!)), channels) });
-}
+  /** Each object's pictures' projected cells. */
+  async ofObjects(objectIds: readonly number[]): Promise<Map<number, Float32Array[]>> {
+    const photos = objectIds.flatMap((o) => this.photosOf.get(o) ?? []);
+    for (const [id, cells] of this.pictures.load(photos.filter((id) => !this.projected.has(id)))) {
+      this.keep(id, await this.space.project(cells, this.pictures.mean));
+    }
+    return new Map(objectIds.map((o) => [o, (this.photosOf.get(o) ?? []).flatMap((id) => this.touched(id) ?? [])]));
+  }
 
-/** Undefined when the stored layout is not this version's: the pictures are then described again. */
-function load({ photoIds, counts }: Stored, blob: Buffer, channels: number): PictureCells | undefined {
-  if (!Array.isArray(photoIds) || !Array.isArray(counts)) return undefined;
-  const unpacked = unpackCells(blob, photoIds.length * channels, counts.reduce((a, b) => a + b, 0), channels);
-  if (!unpacked) return undefined;
-  const means = new Map(photoIds.map((id, i) => [id, unpacked.head.subarray(i * channels, (i + 1) * channels)]));
-  let offset = 0;
-  const byPhoto = new Map(photoIds.map((id, i) => [id, unpacked.cells.subarray(offset * channels, (offset += counts[i]!) * channels)]));
-  return { mean: meanOfMeans(means, channels), byPhoto, means };
+  private touched(id: number): Float32Array | undefined {
+    const cells = this.projected.get(id);
+    if (cells) {
+      this.projected.delete(id);
+      this.projected.set(id, cells);
+    }
+    return cells;
+  }
+
+  /** The least recently used pictures make room. */
+  private keep(id: number, cells: Float32Array): void {
+    this.projected.set(id, cells);
+    this.projectedFloats += cells.length;
+    for (const [old, oldCells] of this.projected) {
+      if (this.projectedFloats <= PROJECTED_BUDGET || old === id) break;
+      this.projected.delete(old);
+      this.projectedFloats -= oldCells.length;
+    }
+  }
 }
