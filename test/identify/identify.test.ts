@@ -52,6 +52,8 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(seen.at(-1)).toMatchObject({ done: 72, total: 72 });
     expect(seen.every((p) => p.perSecond > 0)).toBe(true);
     expect((await embedCatalogue(catalogue, describer)).embedded).toBe(0);
+    // Six photos an object are whitened, not re-ranked by local evidence: no picture's cells are kept.
+    expect(catalogue.pictureCellPhotos('inception-v3-mixed5:cells+flip').size).toBe(0);
   });
 
   it('puts the right object at rank 1 for each held-out view, and accepts nearly all of them', async () => {
@@ -160,6 +162,8 @@ describe('single-photo catalogues and the field domain', () => {
   });
 
   it('centres instead of whitening when objects have one photo each, and learns the field domain from a folder', async () => {
+    // Embedding kept each picture's cells, from the same inference: identification describes none again.
+    expect(catalogue.pictureCellPhotos(CELLS).size).toBe(8);
     const query = [{ path: await syntheticView(join(tmp.dir, 'query.png'), 5 * 3 + 2, 2) }];
     const before = await new Identifier(catalogue, describer).identify(query);
     // Centred, the two backbones' slices are their own descriptors: they rank as an ensemble, then by local evidence.
@@ -168,8 +172,6 @@ describe('single-photo catalogues and the field domain', () => {
     expect(before.results[0].instanceId).toBe('EG5');
     expect(before.results.every((r) => r.probability === undefined)).toBe(true);
     expect(before.ranking).toMatch(/^Ranked by local evidence: how much of each of the 50 closest objects' catalogue pictures is found/);
-    // The pictures' cells are kept with the catalogue: the next identifier reads them instead of describing the pictures again.
-    expect(catalogue.pictureCellPhotos(CELLS).size).toBe(8);
 
     expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'))).toEqual({ count: 24, failed: [] });
     const after = await new Identifier(catalogue, describer).identify(query);

@@ -3,7 +3,7 @@ import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
-import type { Describer } from './describe';
+import type { Described, Describer } from './describe';
 
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
 const CELL_SAMPLE = 8000;
@@ -58,25 +58,28 @@ export async function describePictures(catalogue: Catalogue, describer: Describe
   const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing catalogue pictures\' cells');
   for (let start = 0; start < photos.length; start += PICTURE_BATCH) {
     const batch = photos.slice(start, start + PICTURE_BATCH);
-    const rows: ({ photoId: number; mean: Uint8Array; cells: Uint8Array } | undefined)[] = [];
-    for await (const described of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) {
-      for (const d of described) {
-        const { id, path } = batch[rows.length]!;
-        rows.push('cells' in d && d.cells ? { photoId: id, ...await pictureRow(describer, d.cells, path) } : undefined);
-      }
-    }
-    catalogue.writePictureCells(recipe, rows.filter((r) => r !== undefined));
+    const described: Described[] = [];
+    for await (const d of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) described.push(...d);
+    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d })));
     meter.advance(batch.length);
   }
 }
 
-/** A described picture as kept: its mean cell (float32) and its object cells (packCells). */
-async function pictureRow(describer: Describer, cells: Float32Array, path: string): Promise<{ mean: Uint8Array; cells: Uint8Array }> {
+/**
+ * Keeps described pictures' cells in one transaction: each one's mean cell (float32) and its
+ * object cells (foregroundCells, packCells). Pictures described without cells are passed over.
+ */
+export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[]): Promise<void> {
   const { input, outputs } = describer.pool(describer.cellModel).card;
   const channels = describer.cellChannels;
-  const mean = meanCell(cells, channels);
-  const kept = foregroundCells(await loadPixels(path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
-  return { mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(cells, channels, kept), channels) };
+  const rows = [];
+  for (const { photoId, described } of pictures) {
+    if (!('cells' in described) || !described.cells) continue;
+    const mean = meanCell(described.cells, channels);
+    const kept = foregroundCells(await loadPixels(described.path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
+    rows.push({ photoId, mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(described.cells, channels, kept), channels) });
+  }
+  catalogue.writePictureCells(cellRecipe(describer), rows);
 }
 
 /** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */

@@ -1,6 +1,7 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
-import { storageKey } from '../identify/recipe';
+import { keepPictureCells } from '../identify/local-evidence';
+import { postprocessFor, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
 
 export interface EmbedCatalogueOptions {
@@ -22,6 +23,8 @@ export interface EmbedCatalogueSummary {
  */
 export async function embedCatalogue(catalogue: Catalogue, describer: Describer, options: EmbedCatalogueOptions = {}): Promise<EmbedCatalogueSummary> {
   const { parts, flip } = describer.recipe;
+  // Identification re-ranks a centred catalogue by local evidence: its pictures' cells come from this same inference.
+  const cellModel = rankedByLocalEvidence(catalogue, describer.recipe) ? describer.cellModel : undefined;
   const work = parts.map((part) => {
     catalogue.registerModel(describer.pool(part.model).card);
     const key = storageKey(part, flip);
@@ -31,9 +34,11 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   const summary: EmbedCatalogueSummary = { embedded: 0, failed: [] };
   for (const { part, key, photos } of work) {
     let next = 0;
-    for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize ?? 4, signal: options.signal })) {
+    const cells = part.model === cellModel;
+    for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize ?? 4, signal: options.signal, cells })) {
       const rows = batch.flatMap((d, i) => ('vector' in d ? [{ photoId: photos[next + i].photoId, vector: d.vector }] : []));
       catalogue.writeEmbeddings(part.model, key, rows);
+      if (cells) await keepPictureCells(catalogue, describer, batch.map((d, i) => ({ photoId: photos[next + i].photoId, described: d })));
       batch.forEach((d, i) => {
         if ('error' in d) summary.failed.push({ photoId: photos[next + i].photoId, path: d.path, reason: d.error.message });
       });
@@ -43,4 +48,10 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
     }
   }
   return summary;
+}
+
+/** Whether identification will centre this catalogue (mostly single photos), and so re-rank it by local evidence. */
+function rankedByLocalEvidence(catalogue: Catalogue, recipe: DescriptorRecipe): boolean {
+  const objects = catalogue.listObjects({ limit: Number.MAX_SAFE_INTEGER }).objects;
+  return postprocessFor(recipe.postprocess, objects.flatMap((o) => Array<number>(o.photoCount).fill(o.id))) === 'centre';
 }
