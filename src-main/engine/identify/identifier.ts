@@ -293,7 +293,9 @@ export class Identifier {
 function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local'>): string | null {
   const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
   if (answer.local) {
-    return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score}`;
+    // Measured on grocery-dev: the threshold answered 8-22 % of catalogued products' photos, whose object was first for 68-82 %.
+    return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score} `
+      + 'With one picture per object, "not in the catalogue" is often said of catalogued objects too: compare the first objects with the photo before concluding.';
   }
   if (answer.classifier === 'fused') {
     return `Ranked by probability: the catalogue's instance classifier averaged with similarity, over the ${FUSION_CANDIDATES} closest objects; ${score}`;
