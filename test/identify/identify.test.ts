@@ -8,6 +8,7 @@ import { planFromManifest } from '../../src-main/engine/catalogue/import-manifes
 import { Describer } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
 import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
 import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
@@ -195,6 +196,25 @@ describe('single-photo catalogues and the field domain', () => {
     expect([...catalogue.pictureCellPhotos(CELLS)].sort((a, b) => a - b)).toEqual([...before, expect.any(Number)]);
     // Each picture's cells are read as a query needs them: the new object's are there.
     expect(catalogue.pictureCells(CELLS, [answer.results[0]!.bestPhoto.photoId]).size).toBe(1);
+  });
+
+  it('keeps the pictures described before an interruption, and describes only the rest next time', async () => {
+    const other = Catalogue.open(join(tmp.dir, 'interrupted.sqlite'), { create: true });
+    try {
+      const rows = Array.from({ length: 24 }, (_, f) => ({ where: 'field', path: join(tmp.dir, 'field', `${f}.png`), instanceId: `F${f}`, subcollection: null, title: null, metadata: {} }));
+      await runImport(other, { rows, failures: [] });
+      const ids = other.listObjects({ limit: 100 }).objects.map((o) => other.objectPhotos(o.id)[0]!.id);
+      const stop = new AbortController();
+      // Stopped as soon as the first batch of 16 is written, as a closed window or a killed process would stop it.
+      await expect(describePictures(other, describer, ids, { signal: stop.signal, onProgress: () => stop.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(other.pictureCellPhotos(CELLS).size).toBe(16);
+      const again: Progress[] = [];
+      await describePictures(other, describer, ids, { onProgress: (p) => again.push(p) });
+      expect(other.pictureCellPhotos(CELLS).size).toBe(24);
+      expect(again.at(-1)).toMatchObject({ done: 8, total: 8 });
+    } finally {
+      other.close();
+    }
   });
 
   it('refuses a field folder without photos', async () => {
