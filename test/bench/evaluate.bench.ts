@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareEvaluationSet } from '../../src-main/engine/evaluation/dataset';
-import { describeVariant, type DescriptorVariant } from '../../src-main/engine/evaluation/descriptors';
+import { describeVariant, recipeVariant, type DescriptorVariant } from '../../src-main/engine/evaluation/descriptors';
+import { DEFAULT_RECIPE } from '../../src-main/engine/identify/recipe';
 import { evaluate, type EvaluationOptions, type SummaryRow } from '../../src-main/engine/evaluation/protocols';
 import { DATASETS } from '../helpers/photos';
 
@@ -36,8 +37,8 @@ const { manifest, options } = PROTOCOLS[name]!;
 const seeds = seedText.split(',').map(Number);
 const set = await prepareEvaluationSet(join(DATASETS, manifest, 'manifest.csv'), [I, M], { onProgress: (p) => process.stderr.write(`\r${p.phase} ${p.done}/${p.total}`) });
 const rows: (SummaryRow & { variant: string; seconds: number })[] = [];
-// The descriptors compared alone; then, for the one-picture catalogue, identification's variant with its local evidence.
-const runs = [...VARIANTS.map((variant) => ({ variant, localEvidence: false })), ...name === 'grocery-catalogue' ? [{ variant: VARIANTS.at(-2)!, localEvidence: true }] : []];
+// The descriptors compared alone; then, for the field photos, identification's own with its local evidence.
+const runs = [...VARIANTS.map((variant) => ({ variant, localEvidence: false })), ...name === 'coil' ? [] : [{ variant: recipeVariant(DEFAULT_RECIPE), localEvidence: true }]];
 for (const { variant, localEvidence } of runs) {
   for (const models of [[[I], [M]], [[I, M]]]) {
     const started = performance.now();

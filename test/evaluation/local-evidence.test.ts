@@ -20,14 +20,17 @@ const JOINED = DEFAULT_RECIPE.parts.map((p) => p.model);
 
 /**
  * Eight grocery products, each with its one catalogue picture (a packshot on white) and its
- * shop photos from val as queries (29): the one-picture catalogue of a stolen-object register.
+ * shop photos from val as queries (29): the one-picture catalogue of a stolen-object register;
+ * with three shop photos each from train, a catalogue of several photos an object.
  */
-describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating a one-picture catalogue with local evidence', () => {
+describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with local evidence', () => {
   let tmp: ReturnType<typeof tempDir>;
   let set: EvalSet;
   const rows = manifestRows(GROCERY);
   const products = [...new Set(rows.filter((r) => r.split === 'catalogue').map((r) => r.instance_id))].slice(0, 8);
-  const chosen = rows.filter((r) => products.includes(r.instance_id) && ['catalogue', 'val'].includes(r.split!));
+  // And three shop photos each from train, for a catalogue of several photos an object.
+  const train = products.flatMap((p) => rows.filter((r) => r.instance_id === p && r.split === 'train').slice(0, 3));
+  const chosen = [...rows.filter((r) => products.includes(r.instance_id) && ['catalogue', 'val'].includes(r.split!)), ...train];
   const options: EvaluationOptions = { protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], models: [JOINED], classifiers: ['prototype'], seeds: [1], variant: recipeVariant(DEFAULT_RECIPE) };
   const top1 = (result: Awaited<ReturnType<typeof evaluate>>) => result.summary.find((s) => s.classifier === 'prototype')!.top1;
 
@@ -48,6 +51,20 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating a one-pi
     // The pictures' cells stay in the evaluation cache.
     const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
     expect(cache.pictureCellPhotos('inception-v3-mixed5:cells+flip').size).toBe(8);
+    cache.close();
+  });
+
+  it('re-ranks a catalogue of several photos an object by its pictures on a plain background, the queries standing for field photos', async () => {
+    const several = { ...options, catalogueSplits: ['catalogue', 'train'] };
+    const [local, global] = [await evaluate(set, several), await evaluate(set, { ...several, localEvidence: false })];
+    expect(local.variant.postprocess).toBe('whiten');
+    expect(local.localEvidence).toEqual({ model: 'inception-v3-mixed5' });
+    expect(describeDescriptors(local)).toMatch(/local evidence \(its feature-map cells of the pictures on a plain background, the query photos standing for the field photos\)/);
+    // Measured: 86 % against 62 % over the 29 shop photos.
+    expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
+    // Only the packshots have a plain background: the shop photos were checked and keep no cells.
+    const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
+    expect([cache.pictureCellPhotos('inception-v3-mixed5:cells+flip').size, cache.pictureCellMeans('inception-v3-mixed5:cells+flip').size]).toEqual([32, 8]);
     cache.close();
   });
 

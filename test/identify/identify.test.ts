@@ -1,5 +1,5 @@
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { runImport } from '../../src-main/engine/catalogue/import';
@@ -136,6 +136,24 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     const bad = join(tmp.dir, 'bad.jpg');
     writeFileSync(bad, 'not a photo');
     await expect(identifier.identify([{ path: bad }])).rejects.toMatchObject({ code: 'NOT_AN_IMAGE', message: expect.stringContaining('bad.jpg') });
+  });
+
+  it('re-ranks by its pictures on a plain background once field photos are learned, two an object', async () => {
+    const before = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
+    expect(before.local).toBe(false);
+    mkdirSync(join(tmp.dir, 'field'));
+    for (const q of queries.slice(6)) copyFileSync(join(COIL, q.image_path), join(tmp.dir, 'field', basename(q.image_path)));
+    await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'));
+    const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
+    expect(answer).toMatchObject({ postprocess: 'whiten', local: true });
+    expect(answer.results[0]!.instanceId).toBe(queries[0].instance_id);
+    // Several photos an object: the warning about one-picture catalogues does not apply.
+    expect(answer.ranking).toMatch(/^Ranked by local evidence/);
+    expect(answer.ranking).not.toContain('one picture per object');
+    // Each of the 36 embedded photos was checked once; the first two on a plain background of each of the 6 objects keep their cells (COIL's are on black).
+    const cells = 'inception-v3-mixed5:cells+flip';
+    expect(catalogue.pictureCellPhotos(cells).size).toBe(36);
+    expect(catalogue.pictureCellMeans(cells).size).toBe(2 * 6);
   });
 });
 

@@ -309,12 +309,12 @@ export class Catalogue {
     };
   }
 
-  /** Photos whose cells are kept under `recipe` (picture_cells). */
+  /** Photos whose cells are kept under `recipe` (picture_cells), or that were checked and have none to keep (an empty row). */
   pictureCellPhotos(recipe: string): Set<number> {
     return new Set(this.sql.pictureCellPhotos.all(recipe) as number[]);
   }
 
-  /** Each kept picture's mean cell, as stored. */
+  /** Each kept picture's mean cell, as stored (empty rows left out). */
   pictureCellMeans(recipe: string): Map<number, Buffer> {
     return new Map(this.sql.pictureCellMeans.all(recipe) as [number, Buffer][]);
   }

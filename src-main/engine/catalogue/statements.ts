@@ -52,7 +52,7 @@ export function prepareStatements(db: Database.Database) {
     artifactSummary: s(`SELECT json, blob IS NOT NULL AS has_blob, catalogue_state, updated_at FROM artifacts WHERE key = ? AND model_id = ?`),
 
     pictureCellPhotos: s(`SELECT photo_id FROM picture_cells WHERE recipe = ?`).pluck(),
-    pictureCellMeans: s(`SELECT photo_id, mean FROM picture_cells WHERE recipe = ?`).raw(),
+    pictureCellMeans: s(`SELECT photo_id, mean FROM picture_cells WHERE recipe = ? AND length(mean) > 0`).raw(),
     pictureCells: s(`SELECT cells FROM picture_cells WHERE recipe = ? AND photo_id = ?`).pluck(),
     putPictureCells: s(`INSERT OR REPLACE INTO picture_cells (photo_id, recipe, mean, cells) VALUES (?, ?, ?, ?)`),
 

@@ -1,7 +1,7 @@
 import { Catalogue } from '../catalogue/catalogue';
 import { packCells, unpackCells } from '../identify/cell-matching';
 import { Describer, cellModelOf } from '../identify/describe';
-import { FieldCellSampler, heldPictureCells, pictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
+import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
 import { DEFAULT_RECIPE } from '../identify/recipe';
 import type { PoolSettings } from '../inference/pool';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
@@ -18,7 +18,9 @@ export interface EvaluationCells {
 }
 
 export interface CellPhotos {
-  catalogue: readonly number[];
+  catalogue: readonly { photoId: number; objectId: number }[];
+  /** Which catalogue photos bring cells, as identification picks them: all (a centred catalogue) or those on a plain background. */
+  pictures: 'all' | 'plain';
   field: readonly number[];
   queries: readonly number[];
 }
@@ -43,7 +45,7 @@ export function cacheCells(cachePath: string, settings: PoolSettings = {}): Cell
   return {
     model,
     gather(photos, options) {
-      const key = JSON.stringify([photos.catalogue, photos.field, photos.queries]);
+      const key = JSON.stringify(photos);
       if (last?.key !== key) {
         const cells = gatherCells(cachePath, settings, photos, options);
         last = { key, cells };
@@ -63,7 +65,8 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
   });
   try {
     // Held in memory: the evaluation cache closes once the cells are gathered.
-    const pictures = heldPictureCells(await pictureCells(catalogue, describer, photos.catalogue, options));
+    const pictures = heldPictureCells(photos.pictures === 'plain' ? await plainPictureCells(catalogue, describer, photos.catalogue, options)
+      : await pictureCells(catalogue, describer, photos.catalogue.map((p) => p.photoId), options));
     const channels = describer.cellChannels;
     const field = new Set(photos.field);
     const queries = new Set(photos.queries);

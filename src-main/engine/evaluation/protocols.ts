@@ -150,18 +150,23 @@ export async function evaluate(set: EvalSet, asked: EvaluationOptions): Promise<
 export function describeDescriptors(result: Pick<EvaluationResult, 'variant' | 'localEvidence'>): string {
   const local = result.localEvidence;
   if (!local) return describeVariant(result.variant);
+  const pictures = result.variant.postprocess === 'centre' ? 'such a catalogue' : 'a catalogue whose queries come from elsewhere (field photos learned)';
   return `${describeVariant(result.variant)}. ${'model' in local
-    ? `As identification does for such a catalogue, the prototype rows of entries with ${local.model} are re-ranked by local evidence (its feature-map cells)`
-    : `Identification also re-ranks such a catalogue by local evidence (feature-map cells), which this evaluation leaves out: ${local.leftOut}`}`;
+    ? `As identification does for ${pictures}, the prototype rows of entries with ${local.model} are re-ranked by local evidence (its feature-map cells`
+      + `${result.variant.postprocess === 'centre' ? '' : ' of the pictures on a plain background, the query photos standing for the field photos'})`
+    : `Identification also re-ranks ${pictures} by local evidence (feature-map cells), which this evaluation leaves out: ${local.leftOut}`}`;
 }
 
 /**
- * Identification re-ranks a centred catalogue (mostly single photos) by local evidence. The
- * cells of every catalogue, field and query photo of the folds are described here once.
+ * Identification re-ranks by local evidence a centred catalogue (mostly single photos), and a
+ * whitened one once field photos are learned: here, when the catalogue and queries are splits
+ * (the field and open protocols), the queries standing for field photos. The cells of every
+ * catalogue, field and query photo of the folds are described here once.
  */
 async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: readonly Fold[]):
   Promise<{ cells?: EvaluationCells & { model: string }; reported: EvaluationResult['localEvidence'] }> {
-  if (options.variant.postprocess !== 'centre') return { reported: null };
+  const centred = options.variant.postprocess === 'centre';
+  if (!centred && !(options.variant.postprocess === 'whiten' && options.catalogueSplits)) return { reported: null };
   const leftOut = (why: string) => ({ reported: { leftOut: why } });
   if (options.localEvidence === false) return leftOut('turned off (--local-evidence no)');
   if (!set.cells) return leftOut('these descriptors come without their photos');
@@ -169,20 +174,23 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   if (!options.models.some((m) => m.includes(model))) return leftOut(`it uses ${model}'s cells, and no entry has that model`);
   const ids = (rows: readonly number[]) => [...new Set(rows)].map((r) => set.photos[r]!.photoId);
   const queries = folds.flatMap((f) => f.split.test);
-  const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
+  const catalogue = [...new Set(folds.flatMap((f) => f.split.train))].map((r) => ({ photoId: set.photos[r]!.photoId, objectId: set.photos[r]!.objectId }));
+  const cells = await set.cells.gather({ catalogue, pictures: centred ? 'all' : 'plain', field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
     { signal: options.signal, onProgress: options.onProgress });
   return { cells: { ...cells, model }, reported: { model } };
 }
 
 /**
  * A fold's local evidence: its catalogue pictures' cells in the space identification learns,
- * whitened on the field photos' cells when the variant centres queries on field photos.
+ * whitened on the field photos' cells when queries are centred on field photos, or when the
+ * catalogue is whitened (field photos are what brings local evidence to it).
  */
 async function foldCells(set: EvalSet, options: EvaluationOptions, fold: Fold, cells: EvaluationCells): Promise<FoldCells> {
   const objectOf = new Map(fold.split.train.map((r) => [set.photos[r]!.photoId, set.photos[r]!.objectId]));
   const pictures = someOf(cells.pictures, objectOf.keys());
+  const field = options.variant.fitOn === 'queries' || options.variant.postprocess === 'whiten' ? cells.field : undefined;
   return {
-    cells: await CatalogueCells.build(pictures, (id) => objectOf.get(id)!, options.variant.fitOn === 'queries' ? cells.field : undefined),
+    cells: await CatalogueCells.build(pictures, (id) => objectOf.get(id)!, field),
     queryCells: (row) => cells.queryCells(set.photos[row]!.photoId),
   };
 }

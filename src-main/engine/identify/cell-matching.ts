@@ -76,29 +76,46 @@ const MIN_FOREGROUND = 0.15;
  * Background cells would otherwise have to be found in the query too (the helper study: top-1
  * 67.5 % with every cell, 82 % with the object's; the same with a white-only rule).
  */
-export function foregroundCells(rgb: Uint8Array, width: number, height: number, [rows, columns]: readonly number[]): number[] {
+export function foregroundCells(rgb: Uint8Array, width: number, height: number, grid: readonly number[]): number[] {
+  return objectCells(rgb, width, height, grid).kept ?? Array.from({ length: grid[0]! * grid[1]! }, (_, cell) => cell);
+}
+
+/** Share of the frame's pixels that must be the background colour for a background to be plain. */
+const PLAIN_BORDER = 0.7;
+
+/**
+ * The object's cells (as foregroundCells) when the picture has a plain background, its frame
+ * mostly of one colour; undefined when it has none. Grocery-dev's packshots: 78-100 % of the
+ * frame within BACKGROUND_TOLERANCE of its median; its shop photos: at most 56 %.
+ */
+export function plainBackgroundCells(rgb: Uint8Array, width: number, height: number, grid: readonly number[]): number[] | undefined {
+  const { kept, plainBorder } = objectCells(rgb, width, height, grid);
+  return plainBorder >= PLAIN_BORDER ? kept : undefined;
+}
+
+/** The cells that differ from the frame's median colour (undefined when too few or all do), and the share of the frame near that colour. */
+function objectCells(rgb: Uint8Array, width: number, height: number, [rows, columns]: readonly number[]): { kept?: number[]; plainBorder: number } {
   const frame = Math.max(1, Math.round(0.04 * Math.min(width, height)));
-  const border: number[][] = [[], [], []];
+  const border: number[] = [];
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (y >= frame && y < height - frame && x >= frame && x < width - frame) continue;
-      for (let c = 0; c < 3; c++) border[c]!.push(rgb[(y * width + x) * 3 + c]!);
-    }
+    for (let x = 0; x < width; x++) if (y < frame || y >= height - frame || x < frame || x >= width - frame) border.push((y * width + x) * 3);
   }
-  const background = border.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
+  const background = [0, 1, 2].map((c) => border.map((o) => rgb[o + c]!).sort((a, b) => a - b)[border.length >> 1]!);
+  const far = (o: number) => Math.max(...[0, 1, 2].map((c) => Math.abs(rgb[o + c]! - background[c]!))) > BACKGROUND_TOLERANCE;
   const differs = new Float32Array(rows * columns);
   const counts = new Float32Array(rows * columns);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const cell = Math.floor((y * rows) / height) * columns + Math.floor((x * columns) / width);
-      const o = (y * width + x) * 3;
-      const far = Math.max(...[0, 1, 2].map((c) => Math.abs(rgb[o + c]! - background[c]!))) > BACKGROUND_TOLERANCE;
-      differs[cell]! += far ? 1 : 0;
+      differs[cell]! += far((y * width + x) * 3) ? 1 : 0;
       counts[cell]! += 1;
     }
   }
   const kept = Array.from(differs.keys()).filter((cell) => differs[cell]! >= FOREGROUND_SHARE * counts[cell]!);
-  return kept.length >= MIN_FOREGROUND * rows * columns ? kept : Array.from(differs.keys());
+  return {
+    kept: kept.length >= MIN_FOREGROUND * rows * columns && kept.length < rows * columns ? kept : undefined,
+    plainBorder: border.filter((o) => !far(o)).length / border.length,
+  };
 }
 
 /** The rows `kept` of cells `channels` wide. */

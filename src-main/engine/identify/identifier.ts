@@ -12,8 +12,8 @@ import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/p
 import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
-import { fieldCells, fieldDomain } from './field-domain';
-import { CatalogueCells, pictureCells, rerankByLocalEvidence } from './local-evidence';
+import { fieldCells, fieldDomain, fieldDomainStatus } from './field-domain';
+import { CatalogueCells, pictureCells, plainPictureCells, rerankByLocalEvidence } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -162,11 +162,23 @@ export class Identifier {
       async (known) => rankingSpace(known, await learn(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
-    const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, Array.from(rows.photoIds)) : undefined;
-    const objectOf = pictures && new Map(Array.from(rows.photoIds, (id, row) => [id, rows.objectIds[row]!]));
-    this.cells = pictures && await CatalogueCells.build(pictures, (id) => objectOf!.get(id)!, domain && fieldCells(this.catalogue, this.recipe, this.describer.cellChannels));
+    this.cells = await this.localEvidence(rows, postprocess);
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
+  }
+
+  /**
+   * What re-ranks by local evidence: a centred catalogue's pictures, all of them; a whitened
+   * one's pictures on a plain background, once field photos say queries come from elsewhere (on
+   * grocery-dev they helped photos from other shops and cost photos from the catalogue's own).
+   */
+  private async localEvidence(rows: { photoIds: Int32Array; objectIds: Int32Array }, postprocess: DescriptorRecipe['postprocess']): Promise<CatalogueCells | undefined> {
+    const field = fieldDomainStatus(this.catalogue, this.recipe) !== null;
+    const objectOf = new Map(Array.from(rows.photoIds, (id, row) => [id, rows.objectIds[row]!]));
+    const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, Array.from(rows.photoIds))
+      : field ? await plainPictureCells(this.catalogue, this.describer, Array.from(objectOf, ([photoId, objectId]) => ({ photoId, objectId }))) : undefined;
+    if (!pictures || pictures.means.size === 0) return undefined;
+    return CatalogueCells.build(pictures, (id) => objectOf.get(id)!, field ? fieldCells(this.catalogue, this.recipe, this.describer.cellChannels) : undefined);
   }
 
   /**
@@ -242,7 +254,7 @@ export class Identifier {
       results,
       recipe: recipeKey(this.recipe),
       ...order,
-      ranking: describeRanking(order),
+      ranking: describeRanking({ ...order, postprocess: this.ranking.postprocess }),
       postprocess: this.ranking.postprocess,
       fieldDomainPhotos: this.ranking.fieldDomain,
       catalogueState: this.catalogue.state(),
@@ -290,12 +302,12 @@ export class Identifier {
  * Why the list is in the order it is, when it is not by score: fusion ranks by a probability, so
  * a lower-ranked object can have the higher score. Null when ranked by score alone.
  */
-function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local'>): string | null {
+function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local' | 'postprocess'>): string | null {
   const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
   if (answer.local) {
     // Measured on grocery-dev: the threshold answered 8-22 % of catalogued products' photos, whose object was first for 68-82 %.
-    return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score} `
-      + 'With one picture per object, "not in the catalogue" is often said of catalogued objects too: compare the first objects with the photo before concluding.';
+    return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score}`
+      + (answer.postprocess === 'centre' ? ' With one picture per object, "not in the catalogue" is often said of catalogued objects too: compare the first objects with the photo before concluding.' : '');
   }
   if (answer.classifier === 'fused') {
     return `Ranked by probability: the catalogue's instance classifier averaged with similarity, over the ${FUSION_CANDIDATES} closest objects; ${score}`;

@@ -2,7 +2,7 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
+import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
 import type { Described, Describer } from './describe';
 
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
@@ -82,6 +82,42 @@ export async function keepPictureCells(catalogue: Catalogue, describer: Describe
   catalogue.writePictureCells(cellRecipe(describer), rows);
 }
 
+/** Plain-background pictures an object keeps in a catalogue of several photos an object: the first ones found. */
+const PLAIN_PER_OBJECT = 2;
+
+/**
+ * For a catalogue of several photos an object: the pictures with a plain background (a packshot,
+ * a museum photo on a backdrop), at most PLAIN_PER_OBJECT an object, described where not kept
+ * yet. Every other photo is kept as checked (an empty row), so it is decoded once only. On
+ * grocery-dev's catalogue + train against val, the packshots' cells took top-1 from 65 to 75 %.
+ */
+export async function plainPictureCells(catalogue: Catalogue, describer: Describer, photos: readonly { photoId: number; objectId: number }[],
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
+  const recipe = cellRecipe(describer);
+  const checked = catalogue.pictureCellPhotos(recipe);
+  const plain = new Map<number, number>();
+  const objectOf = new Map(photos.map((p) => [p.photoId, p.objectId]));
+  for (const id of catalogue.pictureCellMeans(recipe).keys()) if (objectOf.has(id)) plain.set(objectOf.get(id)!, (plain.get(objectOf.get(id)!) ?? 0) + 1);
+  const { input, outputs } = describer.pool(describer.cellModel).card;
+  const unchecked = photos.filter((p) => !checked.has(p.photoId));
+  const meter = new ProgressMeter(unchecked.length, options.onProgress, 'Looking for pictures on a plain background');
+  for (let start = 0; start < unchecked.length; start += PICTURE_BATCH) {
+    const wanted: number[] = [];
+    const passed: number[] = [];
+    for (const { photoId, objectId } of unchecked.slice(start, start + PICTURE_BATCH)) {
+      // A photo that cannot be read now is passed over, as one without a plain background.
+      const rgb = (plain.get(objectId) ?? 0) < PLAIN_PER_OBJECT ? await loadPixels(catalogue.getPhoto(photoId)!.path, input).catch(() => undefined) : undefined;
+      const found = rgb && plainBackgroundCells(rgb, input.width, input.height, outputs.featuremap.shape.slice(2));
+      if (found) plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
+      (found ? wanted : passed).push(photoId);
+    }
+    catalogue.writePictureCells(recipe, passed.map((photoId) => ({ photoId, mean: new Uint8Array(0), cells: new Uint8Array(0) })));
+    await describePictures(catalogue, describer, wanted, { signal: options.signal });
+    meter.advance(Math.min(PICTURE_BATCH, unchecked.length - start));
+  }
+  return keptPictureCells(catalogue, describer, photos.map((p) => p.photoId));
+}
+
 /** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */
 export function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): PictureCells {
   const recipe = cellRecipe(describer);
@@ -91,7 +127,7 @@ export function keptPictureCells(catalogue: Catalogue, describer: Describer, pho
     .map(([id, bytes]) => [id, new Float32Array(Uint8Array.from(bytes).buffer)]));
   const load = (ids: readonly number[]) => new Map([...catalogue.pictureCells(recipe, ids)].flatMap(([id, blob]) => {
     const unpacked = unpackCells(blob, 0, blob.byteLength / (4 + channels), channels);
-    return unpacked ? [[id, unpacked.cells] as const] : [];
+    return unpacked && unpacked.cells.length > 0 ? [[id, unpacked.cells] as const] : [];
   }));
   return { mean: meanOfMeans(means, channels), means, load };
 }
