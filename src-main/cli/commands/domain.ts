@@ -6,7 +6,7 @@ import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 export const domainCommand: Command = {
   name: 'domain',
-  summary: 'Learn the field domain from a folder of unlabelled photos taken the way queries are (helps single-photo catalogues).',
+  summary: 'Learn the field domain from a folder of unlabelled photos taken the way queries are (helps single-photo catalogues; with several photos an object, brings local evidence from pictures on a plain background).',
   usage: '--db FILE --folder DIR',
   options: {
     db: { type: 'string', value: 'FILE', description: 'The catalogue (.sqlite).' },
