@@ -105,7 +105,7 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
     const wanted: number[] = [];
     const passed: number[] = [];
     for (const { photoId, objectId } of unchecked.slice(start, start + PICTURE_BATCH)) {
-      // A photo that cannot be read now is passed over, as one without a plain background.
+      // A photo that cannot be read is passed over for good, as one without a plain background.
       const rgb = (plain.get(objectId) ?? 0) < PLAIN_PER_OBJECT ? await loadPixels(catalogue.getPhoto(photoId)!.path, input).catch(() => undefined) : undefined;
       const found = rgb && plainBackgroundCells(rgb, input.width, input.height, outputs.featuremap.shape.slice(2));
       if (found) plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
