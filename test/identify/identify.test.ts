@@ -154,6 +154,12 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     const cells = 'inception-v3-mixed5:cells+flip';
     expect(catalogue.pictureCellPhotos(cells).size).toBe(36);
     expect(catalogue.pictureCellMeans(cells).size).toBe(2 * 6);
+    // A classifier trained now is set aside while local evidence ranks, and the answer says so.
+    const trained = new Identifier(catalogue, describer);
+    await trained.trainClassifier({ epochs: 5 });
+    const aside = await trained.identify([{ path: join(COIL, queries[0].image_path) }]);
+    expect(aside).toMatchObject({ classifier: 'set aside', local: true });
+    expect(aside.ranking).toMatch(/The instance classifier is set aside/);
   });
 });
 
