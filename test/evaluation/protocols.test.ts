@@ -89,7 +89,8 @@ describe('the field and open-set protocols', () => {
       .rejects.toThrow(/most catalogue objects here have a single photo/);
     const several = await evaluate(set, { ...base, protocol: 'field', catalogueSplits: ['catalogue', 'train'], querySplits: ['val'], classifiers: ['linear'], variant: recipe });
     expect([several.variant, several.summary.map((r) => r.classifier)]).toEqual([recipe, ['linear']]);
-    expect(describeDescriptors(several)).not.toContain('local evidence');
+    // Whitened, it is re-ranked so once field photos are learned; these synthetic descriptors bring no photos to take cells from.
+    expect(describeDescriptors(several)).toMatch(/a catalogue whose queries come from elsewhere .*leaves out: these descriptors come without their photos/);
   });
 
   it('ranks a centred joined entry\'s prototypes as the backbones\' ensemble, as identification does', async () => {
