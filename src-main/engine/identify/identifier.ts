@@ -238,11 +238,12 @@ export class Identifier {
     const query = fuseMeanEmbedding(stackRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
     const check = fuseMeanEmbedding(stackRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
-    // Local evidence, where it applies, sets a fresh classifier aside: on grocery-dev's shop photos
-    // from elsewhere it put the right product first for 75 %, the classifier fused for 63 %.
-    const local = queryCells.length > 0 && this.cells;
+    // In a whitened catalogue, local evidence (field photos learned) sets a fresh classifier aside: on
+    // grocery-dev's shop photos from elsewhere it put the right product first for 75 %, the classifier
+    // fused for 63 %. A centred catalogue's classifier, trained on purpose, still ranks.
     const fresh = this.classifier && !this.classifier.stale;
-    const fused = fresh && !local;
+    const fused = fresh && !(this.cells && this.ranking.postprocess === 'whiten');
+    const local = !fused && queryCells.length > 0 && this.cells;
     const ensemble = !fused && this.ensemble;
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || local ? Math.max(top, FUSION_CANDIDATES) : top);
     const reranked = fused ? await this.fuse(matches, query) : ensemble ? ensemble.rerank(matches, query) : matches;
