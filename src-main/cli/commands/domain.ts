@@ -23,6 +23,7 @@ export const domainCommand: Command = {
         io.out('Where the catalogue has mostly one photo per object, identification now centres query photos on these (the catalogue on its own),'
           + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them`
           + ' and weighs the local evidence it re-ranks by on their feature-map cells.');
+        io.out('Where objects have several photos, their pictures on a plain background now re-rank answers by local evidence too.');
       });
     });
   },

@@ -125,7 +125,7 @@ export const evaluateCommand: Command = {
     flip: { type: 'boolean', description: 'Average each descriptor with the mirrored photo\'s.' },
     postprocess: { type: 'string', value: 'MODE', description: 'none, centre or whiten.' },
     'fit-on': { type: 'string', value: 'SET', description: 'What post-processing learns from: catalogue, catalogue+prototypes, or queries (unlabelled query photos: domain centring).' },
-    'local-evidence': { type: 'string', value: 'yes|no', description: 'Re-rank by local evidence (feature-map cells) where identification does, a catalogue of mostly one photo per object (default yes; its photos\' cells are described on each run).' },
+    'local-evidence': { type: 'string', value: 'yes|no', description: 'Re-rank by local evidence (feature-map cells) where identification does: a catalogue of mostly one photo per object, and with --catalogue-split any catalogue, the query photos standing for field photos (default yes; the photos\' cells are described on each run).' },
     'hold-out': { type: 'string', value: 'SHARE', description: 'Open set: share of objects left out of the catalogue (default 0.2).' },
     'limit-objects': { type: 'string', value: 'N', description: 'Use only the first N objects (quick runs).' },
     hidden: { type: 'string', value: 'WIDTH', description: 'Give the instance classifier a hidden layer of this width (e.g. 2048).' },

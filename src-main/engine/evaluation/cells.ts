@@ -1,5 +1,5 @@
 import { Catalogue } from '../catalogue/catalogue';
-import { packCells, unpackCells } from '../identify/cell-matching';
+import { packCells, unpackCellRows } from '../identify/cell-matching';
 import { Describer, cellModelOf } from '../identify/describe';
 import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
 import { DEFAULT_RECIPE } from '../identify/recipe';
@@ -87,7 +87,7 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
     }
     const queryCells = (id: number) => {
       const blob = packed.get(id);
-      return blob && unpackCells(blob, 0, blob.byteLength / (4 + channels), channels)!.cells;
+      return blob && unpackCellRows(blob, channels);
     };
     return { pictures, field: sampler.result(), queryCells };
   } finally {

@@ -98,8 +98,9 @@ export interface EvaluationResult {
   /** The descriptors compared: those asked for, as identification applies them to this catalogue. */
   variant: DescriptorVariant;
   /**
-   * Local evidence, which identification applies to a centred catalogue (mostly single photos):
-   * the model whose cells re-ranked the prototype rows of entries with it, or why it was left out.
+   * Local evidence, which identification applies to a centred catalogue (mostly single photos)
+   * and to a whitened one once field photos are learned: the model whose cells re-ranked the
+   * prototype rows of entries with it, or why it was left out; null where it does not apply.
    */
   localEvidence: { model: string } | { leftOut: string } | null;
   runs: RunResult[];

@@ -223,6 +223,11 @@ export function packCells(head: Float32Array, cells: Float32Array, dims: number)
   return Buffer.concat([head, scales, codes].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
 }
 
+/** Cells packed with no head (packCells(new Float32Array(0), …)), unpacked: their count follows from the size. */
+export function unpackCellRows(blob: Uint8Array, dims: number): Float32Array | undefined {
+  return unpackCells(blob, 0, blob.byteLength / (4 + dims), dims)?.cells;
+}
+
 /** packCells undone: `headLength` values, then `count` unit cells; undefined when the bytes are not that layout. */
 export function unpackCells(blob: Uint8Array, headLength: number, count: number, dims: number): { head: Float32Array; cells: Float32Array } | undefined {
   if (blob.byteLength !== (headLength + count) * 4 + count * dims) return undefined;

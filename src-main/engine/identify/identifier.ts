@@ -120,7 +120,7 @@ export class Identifier {
   private verification!: { index: FlatIndex; centring: Postprocessor };
   private classifier?: { classifier: InstanceClassifier; stale: boolean };
   private ensemble?: BackboneEnsemble;
-  /** One-picture catalogues: the pictures' feature-map cells, to re-rank by local evidence. */
+  /** The pictures' feature-map cells that re-rank by local evidence, where it applies (localEvidence). */
   private cells?: CatalogueCells;
   private building?: { state: number; done: Promise<void> };
 

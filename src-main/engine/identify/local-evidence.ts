@@ -2,7 +2,7 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCells, type Candidate } from './cell-matching';
+import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCellRows, type Candidate } from './cell-matching';
 import type { Described, Describer } from './describe';
 
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
@@ -119,15 +119,15 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
 }
 
 /** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */
-export function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): PictureCells {
+function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): PictureCells {
   const recipe = cellRecipe(describer);
   const channels = describer.cellChannels;
   const wanted = new Set(photoIds);
   const means = new Map([...catalogue.pictureCellMeans(recipe)].filter(([id]) => wanted.has(id))
     .map(([id, bytes]) => [id, new Float32Array(Uint8Array.from(bytes).buffer)]));
   const load = (ids: readonly number[]) => new Map([...catalogue.pictureCells(recipe, ids)].flatMap(([id, blob]) => {
-    const unpacked = unpackCells(blob, 0, blob.byteLength / (4 + channels), channels);
-    return unpacked && unpacked.cells.length > 0 ? [[id, unpacked.cells] as const] : [];
+    const cells = unpackCellRows(blob, channels);
+    return cells && cells.length > 0 ? [[id, cells] as const] : [];
   }));
   return { mean: meanOfMeans(means, channels), means, load };
 }
