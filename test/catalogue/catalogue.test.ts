@@ -59,6 +59,20 @@ describe('opening a catalogue', () => {
     upgraded.close();
   });
 
+  it('upgrades a catalogue of the second version, forgetting which pictures were checked for a plain background', () => {
+    const made = seeded();
+    const [kept, checked] = [1, 2].map((id) => ({ photoId: id, mean: new Uint8Array(id === 1 ? 4 : 0), cells: new Uint8Array(id === 1 ? 8 : 0) }));
+    made.writePictureCells('m:cells', [kept, checked]);
+    made.close();
+    const db = new Database(join(tmp.dir, 'c.sqlite'));
+    db.pragma('user_version = 2');
+    db.close();
+    const upgraded = Catalogue.open(join(tmp.dir, 'c.sqlite'));
+    // The described picture stays; the empty row, a check made under the shared recipe, is made again under the plain one.
+    expect([...upgraded.pictureCellPhotos('m:cells')]).toEqual([1]);
+    upgraded.close();
+  });
+
   it('refuses a missing file unless asked to create it', () => {
     expect(() => Catalogue.open(join(tmp.dir, 'none.sqlite'))).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
     expect(existsSync(join(tmp.dir, 'none.sqlite'))).toBe(false);

@@ -64,7 +64,7 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
     expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
     // Only the packshots have a plain background: the shop photos were checked and keep no cells.
     const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
-    expect([cache.pictureCellPhotos('inception-v3-mixed5:cells+flip').size, cache.pictureCellMeans('inception-v3-mixed5:cells+flip').size]).toEqual([32, 8]);
+    expect([cache.pictureCellPhotos('inception-v3-mixed5:cells+flip:plain').size, cache.pictureCellMeans('inception-v3-mixed5:cells+flip:plain').size]).toEqual([32, 8]);
     cache.close();
   });
 

@@ -103,6 +103,11 @@ const MIGRATIONS: readonly string[] = [
   -- Kept as one artifact before: described again, a row per picture.
   DELETE FROM artifacts WHERE key LIKE 'picture-cells:%';
   `,
+  `
+  -- Pictures checked for a plain background were kept under the same recipe as every picture of
+  -- a one-photo catalogue; they now have their own (cellRecipe). The checks are made again there.
+  DELETE FROM picture_cells WHERE length(cells) = 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

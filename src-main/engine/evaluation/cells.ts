@@ -1,7 +1,7 @@
 import { Catalogue } from '../catalogue/catalogue';
 import { packCells, unpackCellRows } from '../identify/cell-matching';
 import { Describer, cellModelOf } from '../identify/describe';
-import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells } from '../identify/local-evidence';
+import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells, type PictureChoice } from '../identify/local-evidence';
 import { DEFAULT_RECIPE } from '../identify/recipe';
 import type { PoolSettings } from '../inference/pool';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
@@ -20,7 +20,7 @@ export interface EvaluationCells {
 export interface CellPhotos {
   catalogue: readonly { photoId: number; objectId: number }[];
   /** Which catalogue photos bring cells, as identification picks them: all (a centred catalogue) or those on a plain background. */
-  pictures: 'all' | 'plain';
+  pictures: PictureChoice;
   field: readonly number[];
   queries: readonly number[];
 }

@@ -36,9 +36,16 @@ function spreadCells(cells: Float32Array, channels: number, count: number): Floa
   return pickCells(cells, channels, kept);
 }
 
-/** Where a catalogue keeps its pictures' cells (picture_cells): they depend on the cell model and the flip alone. */
-export function cellRecipe(describer: Describer): string {
-  return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}`;
+/** Which catalogue pictures bring cells: all of them (a centred catalogue), or those on a plain background (a whitened one). */
+export type PictureChoice = 'all' | 'plain';
+
+/**
+ * Where a catalogue keeps its pictures' cells (picture_cells): they depend on the cell model and
+ * the flip alone, and each choice keeps its own, since a picture kept for one may not suit the
+ * other (a catalogue growing from one photo an object to several kept every picture).
+ */
+export function cellRecipe(describer: Describer, choice: PictureChoice = 'all'): string {
+  return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}${choice === 'plain' ? ':plain' : ''}`;
 }
 
 /** Pictures described at a time: each batch is written at once, so a killed process keeps what it described. */
@@ -50,8 +57,8 @@ const PICTURE_BATCH = 16;
  * brings no local evidence (and is tried again next time).
  */
 export async function describePictures(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
-  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<void> {
-  const recipe = cellRecipe(describer);
+  options: { signal?: AbortSignal; onProgress?: ProgressListener; choice?: PictureChoice } = {}): Promise<void> {
+  const recipe = cellRecipe(describer, options.choice);
   const kept = catalogue.pictureCellPhotos(recipe);
   const photos = photoIds.filter((id) => !kept.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
   const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
@@ -60,7 +67,7 @@ export async function describePictures(catalogue: Catalogue, describer: Describe
     const batch = photos.slice(start, start + PICTURE_BATCH);
     const described: Described[] = [];
     for await (const d of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) described.push(...d);
-    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d })));
+    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d })), options.choice);
     meter.advance(batch.length);
   }
 }
@@ -69,7 +76,8 @@ export async function describePictures(catalogue: Catalogue, describer: Describe
  * Keeps described pictures' cells in one transaction: each one's mean cell (float32) and its
  * object cells (foregroundCells, packCells). Pictures described without cells are passed over.
  */
-export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[]): Promise<void> {
+export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[],
+  choice: PictureChoice = 'all'): Promise<void> {
   const { input, outputs } = describer.pool(describer.cellModel).card;
   const channels = describer.cellChannels;
   const rows = [];
@@ -79,7 +87,7 @@ export async function keepPictureCells(catalogue: Catalogue, describer: Describe
     const kept = foregroundCells(await loadPixels(described.path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
     rows.push({ photoId, mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(described.cells, channels, kept), channels) });
   }
-  catalogue.writePictureCells(cellRecipe(describer), rows);
+  catalogue.writePictureCells(cellRecipe(describer, choice), rows);
 }
 
 /** Plain-background pictures an object keeps in a catalogue of several photos an object: the first ones found. */
@@ -93,7 +101,7 @@ const PLAIN_PER_OBJECT = 2;
  */
 export async function plainPictureCells(catalogue: Catalogue, describer: Describer, photos: readonly { photoId: number; objectId: number }[],
   options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
-  const recipe = cellRecipe(describer);
+  const recipe = cellRecipe(describer, 'plain');
   const checked = catalogue.pictureCellPhotos(recipe);
   const plain = new Map<number, number>();
   const objectOf = new Map(photos.map((p) => [p.photoId, p.objectId]));
@@ -112,15 +120,15 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
       (found ? wanted : passed).push(photoId);
     }
     catalogue.writePictureCells(recipe, passed.map((photoId) => ({ photoId, mean: new Uint8Array(0), cells: new Uint8Array(0) })));
-    await describePictures(catalogue, describer, wanted, { signal: options.signal });
+    await describePictures(catalogue, describer, wanted, { signal: options.signal, choice: 'plain' });
     meter.advance(Math.min(PICTURE_BATCH, unchecked.length - start));
   }
-  return keptPictureCells(catalogue, describer, photos.map((p) => p.photoId));
+  return keptPictureCells(catalogue, describer, photos.map((p) => p.photoId), 'plain');
 }
 
 /** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */
-function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[]): PictureCells {
-  const recipe = cellRecipe(describer);
+function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[], choice: PictureChoice): PictureCells {
+  const recipe = cellRecipe(describer, choice);
   const channels = describer.cellChannels;
   const wanted = new Set(photoIds);
   const means = new Map([...catalogue.pictureCellMeans(recipe)].filter(([id]) => wanted.has(id))
@@ -136,7 +144,7 @@ function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: 
 export async function pictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
   options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
   await describePictures(catalogue, describer, photoIds, options);
-  return keptPictureCells(catalogue, describer, photoIds);
+  return keptPictureCells(catalogue, describer, photoIds, 'all');
 }
 
 /** Some of the pictures: their cells, and the mean of theirs alone. */
