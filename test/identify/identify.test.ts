@@ -5,7 +5,7 @@ import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { runImport } from '../../src-main/engine/catalogue/import';
 import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folders';
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
-import { Describer } from '../../src-main/engine/identify/describe';
+import { Describer, queryCentre } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
 import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
@@ -243,6 +243,18 @@ describe('single-photo catalogues and the field domain', () => {
     } finally {
       other.close();
     }
+  });
+
+  it('describes a query\'s cells from the photo and, seen closer, from its centre (of the crop given)', async () => {
+    const photo = { path: await syntheticView(join(tmp.dir, 'closer.png'), 7, 1), crop: { x: 0.5, y: 0, width: 0.5, height: 1 } };
+    const { x, y, width, height } = queryCentre(photo).crop!;
+    [x, y, width, height].forEach((v, i) => expect(v).toBeCloseTo([0.55, 0.1, 0.4, 0.8][i]!, 12));
+    const grid = 17 * 17 * describer.cellChannels;
+    const [asQuery] = await describer.describe([photo], { cells: 'query' });
+    const [own, centre] = await Promise.all([photo, queryCentre(photo)].map(async (p) => (await describer.describe([p], { cells: true }))[0]));
+    const cells = (d: typeof own) => ('cells' in d! ? d.cells! : new Float32Array(0));
+    expect([cells(own).length, cells(asQuery).length]).toEqual([grid, 2 * grid]);
+    expect(cells(asQuery)).toEqual(new Float32Array([...cells(own), ...cells(centre)]));
   });
 
   it('refuses a field folder without photos', async () => {

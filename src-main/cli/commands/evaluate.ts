@@ -115,7 +115,7 @@ export const evaluateCommand: Command = {
     'min-images': { type: 'string', value: 'N,…', description: 'Paper protocol: keep objects with at least N photos, one run per N (default 3,4,5,6).' },
     'per-object-poisson': { type: 'string', value: 'L', description: 'First keep 3 + Poisson(L) photos per object (at most 20), drawn with the seed.' },
     seed: { type: 'string', value: 'S,…', description: 'Seeds, e.g. 1,2,3 or 1-10; figures are given per seed and as the mean (default 1).' },
-    classifier: { type: 'string', value: 'KIND', description: 'knn, prototype, linear (trained instance classifier), or all (default). With prototype and linear, a "fused" row scores them together, as identification does.' },
+    classifier: { type: 'string', value: 'KIND', description: 'knn, prototype, linear (trained instance classifier), or all (default). With prototype and linear, a "fused" row ranks as identification does once a classifier is trained.' },
     model: { type: 'string', value: 'IDS', description: `Models, comma-separated; join models into one descriptor with + (default ${DEFAULT_MODELS}). Two single models or more give an ensemble too.` },
     'catalogue-split': { type: 'string', value: 'A[,B]', description: 'Field/open: split values that form the catalogue, e.g. catalogue,train.' },
     'query-split': { type: 'string', value: 'C', description: 'Field/open: split values of the query photos, e.g. val.' },

@@ -1,10 +1,11 @@
 import { Catalogue } from '../catalogue/catalogue';
 import { packCells, unpackCellRows } from '../identify/cell-matching';
-import { Describer, cellModelOf } from '../identify/describe';
+import { Describer, cellModelOf, queryCentre } from '../identify/describe';
 import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells, type PictureChoice } from '../identify/local-evidence';
 import { DEFAULT_RECIPE } from '../identify/recipe';
 import type { PoolSettings } from '../inference/pool';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
+import { stackRows } from '../search/vectors';
 import { DEFAULT_MODELS_DIR, findModelCard } from '../models/registry';
 
 /**
@@ -72,23 +73,27 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
     const queries = new Set(photos.queries);
     const sampler = new FieldCellSampler(channels, field.size);
     const packed = new Map<number, Buffer>();
-    const ids = [...new Set([...photos.field, ...photos.queries])];
-    const part = DEFAULT_RECIPE.parts.find((p) => p.model === describer.cellModel)!;
-    const meter = new ProgressMeter(ids.length, options.onProgress, 'Describing field and query photos\' cells');
-    let i = 0;
-    for await (const batch of describer.describePart(part, ids.map((id) => ({ path: catalogue.getPhoto(id)!.path })), { batchSize: 4, cells: true, signal: options.signal })) {
-      for (const d of batch) {
-        const id = ids[i++]!;
-        if (!('cells' in d) || !d.cells) continue;
-        if (field.has(id)) sampler.add(d.cells);
-        if (queries.has(id)) packed.set(id, packCells(new Float32Array(0), d.cells, channels));
-      }
-      meter.advance(batch.length);
-    }
     const queryCells = (id: number) => {
       const blob = packed.get(id);
       return blob && unpackCellRows(blob, channels);
     };
+    const ids = [...new Set([...photos.field, ...photos.queries])];
+    const part = DEFAULT_RECIPE.parts.find((p) => p.model === describer.cellModel)!;
+    // Each photo, then each query's centre (as identification describes a query), packed with the photo's cells.
+    const inputs = [...ids.map((id) => ({ id, photo: { path: catalogue.getPhoto(id)!.path } })), ...photos.queries.map((id) => ({ id, photo: queryCentre({ path: catalogue.getPhoto(id)!.path }) }))];
+    const meter = new ProgressMeter(inputs.length, options.onProgress, 'Describing field and query photos\' cells');
+    let i = 0;
+    for await (const batch of describer.describePart(part, inputs.map((p) => p.photo), { batchSize: 4, cells: true, signal: options.signal })) {
+      for (const d of batch) {
+        const centre = i >= ids.length;
+        const id = inputs[i++]!.id;
+        if (!('cells' in d) || !d.cells) continue;
+        const cells = centre ? packed.has(id) && stackRows([queryCells(id)!, d.cells]) : d.cells;
+        if (!centre && field.has(id)) sampler.add(d.cells);
+        if (cells && queries.has(id)) packed.set(id, packCells(new Float32Array(0), cells, channels));
+      }
+      meter.advance(batch.length);
+    }
     return { pictures, field: sampler.result(), queryCells };
   } finally {
     await describer.close();

@@ -1,7 +1,7 @@
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
-import { FUSION_CANDIDATES, fuseProbabilities } from '../identify/instance-classifier';
+import { FUSION_CANDIDATES, fuseProbabilities, localEvidenceSetsClassifierAside } from '../identify/instance-classifier';
 import { CatalogueCells, someOf } from '../identify/local-evidence';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
@@ -48,8 +48,9 @@ export interface EvaluationOptions {
 }
 
 /**
- * A row of the closed-set results: a classifier, or "fused", the prototype and linear
- * classifiers' probabilities averaged as identification fuses retrieval with its classifier.
+ * A row of the closed-set results: a classifier, or "fused", what identification ranks by once a
+ * classifier is trained: the prototype and linear classifiers' probabilities averaged, or the
+ * prototype row alone where local evidence sets the classifier aside.
  */
 export type ScoredClassifier = ClassifierKind | 'fused';
 
@@ -155,6 +156,7 @@ export function describeDescriptors(result: Pick<EvaluationResult, 'variant' | '
   return `${describeVariant(result.variant)}. ${'model' in local
     ? `As identification does for ${pictures}, the prototype rows of entries with ${local.model} are re-ranked by local evidence (its feature-map cells`
       + `${result.variant.postprocess === 'centre' ? '' : ' of the pictures on a plain background, the query photos standing for the field photos'})`
+      + `${localEvidenceSetsClassifierAside(result.variant.postprocess) ? '; their fused rows are the same, since identification then sets the instance classifier aside' : ''}`
     : `Identification also re-ranks ${pictures} by local evidence (feature-map cells), which this evaluation leaves out: ${local.leftOut}`}`;
 }
 
@@ -277,6 +279,7 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
     const { vectors, dims, raw } = compared;
     const local = context.local && models.includes(context.local.model) ? context.local.cells : undefined;
     const own = new Map<ClassifierKind, Float32Array>();
+    let locallyRanked: Float32Array | undefined;
     for (const kind of trainable(set, split.train, options.classifiers)) {
       await checkpoint(options.signal);
       const input = { photos: set.photos, vectors, dims, train: split.train, val: split.val, queries: split.test, space };
@@ -286,11 +289,13 @@ async function closedSetFold(set: EvalSet, options: EvaluationOptions, fold: Fol
         ? await partsEnsemble(input, raw.parts, scoring.temperature) : await scoreQueries(kind, input, scoring);
       const reranked = kind === 'prototype' && local ? await locallyReranked(scored.scores, space.objectIds, new IdentificationOrder(set, options.variant, split.train, compared, local), split.test) : scored.scores;
       record(kind, entryName(models), reranked);
+      if (reranked !== scored.scores) locallyRanked = reranked;
       own.set(kind, scored.probabilities);
       if (models.length === 1) probabilities.set(kind, [...(probabilities.get(kind) ?? []), scored.probabilities]);
     }
     const [retrieval, classifier] = [own.get('prototype'), own.get('linear')];
-    if (retrieval && classifier) record('fused', entryName(models), fuseProbabilities(retrieval, classifier));
+    const classifierAside = locallyRanked && localEvidenceSetsClassifierAside(options.variant.postprocess);
+    if (retrieval && classifier) record('fused', entryName(models), classifierAside ? locallyRanked! : fuseProbabilities(retrieval, classifier));
     meter.advance(1, `seed ${fold.seed}${fold.minImages ? `, ≥${fold.minImages} photos` : ''}`);
   }
   // The paper's ensemble: single models' probabilities averaged (a joined entry is a fusion of its own).

@@ -3,9 +3,24 @@ import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
 import type { ModelCard } from '../models/card';
 import { concatDescriptors } from '../search/postprocess';
-import { normaliseInPlace } from '../search/vectors';
+import { normaliseInPlace, stackRows } from '../search/vectors';
 import { featuremapCells } from './cell-matching';
 import { GEM_P, type DescriptorPart, type DescriptorRecipe } from './recipe';
+
+/**
+ * The centre a query's cells also come from, seen closer: a hand-held photo usually centres the
+ * object. On grocery-dev's shop photos (100 val, 864 train) the centre's 80 % raised local
+ * evidence's top-1 by 1-4 points (catalogue + train → val 75 → 78 %, one picture an object → val
+ * 68 → 72 % and → train 82.2 → 83.3 %); two-by-two crops, seen closer still, lost 6-14 points.
+ */
+const QUERY_CENTRE = 0.8;
+
+/** The centre of the photo (of its crop, if it has one) a query's cells also come from. */
+export function queryCentre(photo: PhotoInput): PhotoInput {
+  const { x = 0, y = 0, width = 1, height = 1 } = photo.crop ?? {};
+  const margin = (1 - QUERY_CENTRE) / 2;
+  return { ...photo, crop: { x: x + margin * width, y: y + margin * height, width: QUERY_CENTRE * width, height: QUERY_CENTRE * height } };
+}
 
 /** A photo's descriptor; `cells` when asked for (local evidence). */
 export type Described = { path: string; vector: Float32Array; cells?: Float32Array } | { path: string; error: UserError };
@@ -65,15 +80,27 @@ export class Describer {
     return cellModelOf(this.recipe.parts.map((p) => this.pool(p.model).card));
   }
 
-  /** The joined descriptor of each photo (a query): all parts, each weighted; with `cells`, the cell model's cells too. */
-  async describe(photos: PhotoInput[], options: { cells?: boolean } = {}): Promise<Described[]> {
+  /**
+   * The joined descriptor of each photo: all parts, each weighted. With `cells`, the cell model's
+   * cells too: a query's (`cells: 'query'`) also from its centre (queryCentre).
+   */
+  async describe(photos: PhotoInput[], options: { cells?: boolean | 'query' } = {}): Promise<Described[]> {
     const cellModel = options.cells ? this.cellModel : undefined;
-    const perPart = await Promise.all(this.recipe.parts.map(async (part) => {
+    const collect = async (part: DescriptorPart, inputs: PhotoInput[], cells: boolean) => {
       const all: Described[] = [];
-      for await (const batch of this.describePart(part, photos, { cells: part.model === cellModel })) all.push(...batch);
+      for await (const batch of this.describePart(part, inputs, { cells })) all.push(...batch);
       return all;
-    }));
-    const cellsOf = (i: number) => perPart.map((d) => d[i]).find((d) => 'cells' in d && d.cells) as { cells: Float32Array } | undefined;
+    };
+    const cellPart = this.recipe.parts.find((p) => p.model === cellModel);
+    const [perPart, centres] = await Promise.all([
+      Promise.all(this.recipe.parts.map((part) => collect(part, photos, part.model === cellModel))),
+      options.cells === 'query' && cellPart ? collect(cellPart, photos.map(queryCentre), true) : undefined,
+    ]);
+    const cellsOf = (i: number) => {
+      const own = perPart.map((d) => d[i]).find((d) => 'cells' in d && d.cells) as { cells: Float32Array } | undefined;
+      const centre = centres?.[i];
+      return own && centre && 'cells' in centre && centre.cells ? { cells: stackRows([own.cells, centre.cells]) } : own;
+    };
     return photos.map((p, i) => {
       const failed = perPart.map((d) => d[i]).find((d) => 'error' in d);
       if (failed) return failed;

@@ -14,7 +14,7 @@ import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemb
 import type { Describer } from './describe';
 import { fieldCells, fieldDomain, fieldDomainStatus } from './field-domain';
 import { CatalogueCells, pictureCells, plainPictureCells, rerankByLocalEvidence } from './local-evidence';
-import { FUSION_CANDIDATES, fuseWithRetrieval, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
+import { FUSION_CANDIDATES, fuseWithRetrieval, localEvidenceSetsClassifierAside, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 export interface IdentifiedObject {
@@ -230,7 +230,7 @@ export class Identifier {
     // The log's content hashes are read while the models run.
     const hashes = Promise.all(photos.map((p) => sha256File(p.path)));
     hashes.catch(() => undefined); // an unreadable photo is reported by describe, below
-    const described = await this.describer.describe(photos, { cells: !!this.cells });
+    const described = await this.describer.describe(photos, { cells: this.cells && 'query' });
     const failed = described.find((d) => 'error' in d);
     if (failed && 'error' in failed) throw failed.error;
     const raw = (described as { vector: Float32Array }[]).map((d) => d.vector);
@@ -238,11 +238,8 @@ export class Identifier {
     const query = fuseMeanEmbedding(stackRows(raw.map((v) => this.ranking.queries?.apply(v) ?? v)), this.ranking.index.dims);
     const check = fuseMeanEmbedding(stackRows(raw.map((v) => this.verification.centring.apply(v))), this.verification.index.dims);
     const top = options.top ?? 10;
-    // In a whitened catalogue, local evidence (field photos learned) sets a fresh classifier aside: on
-    // grocery-dev's shop photos from elsewhere it put the right product first for 75 %, the classifier
-    // fused for 63 %. A centred catalogue's classifier, trained on purpose, still ranks.
     const fresh = this.classifier && !this.classifier.stale;
-    const fused = fresh && !(this.cells && this.ranking.postprocess === 'whiten');
+    const fused = fresh && !(this.cells && localEvidenceSetsClassifierAside(this.ranking.postprocess));
     const local = !fused && queryCells.length > 0 && this.cells;
     const ensemble = !fused && this.ensemble;
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || local ? Math.max(top, FUSION_CANDIDATES) : top);
