@@ -41,13 +41,15 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
   });
   afterAll(() => tmp.remove());
 
-  it('re-ranks by local evidence as identification does, which finds the product on shop shelves far more often', async () => {
+  it('re-ranks by local evidence as identification does, which finds the product on shop shelves more often', async () => {
     const [local, global] = [await evaluate(set, options), await evaluate(set, { ...options, localEvidence: false })];
     expect(local.localEvidence).toEqual({ model: 'inception-v3-mixed5' });
     expect(describeDescriptors(local)).toMatch(/re-ranked by local evidence/);
     expect(describeDescriptors(global)).toMatch(/leaves out: turned off/);
-    // Measured: 79 % against 55 % over the 29 shop photos.
-    expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
+    // Measured over the 29 shop photos: top-3 100 % against 90 % (top-1 79 % both, the colour histogram already finding most of these 8).
+    const top3 = (result: typeof local) => result.summary.find((s) => s.classifier === 'prototype')!.top3;
+    expect([top3(local), top3(global)]).toEqual([1, expect.closeTo(26 / 29, 6)]);
+    expect(top1(local)).toBeGreaterThanOrEqual(top1(global));
     // The pictures' cells stay in the evaluation cache.
     const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
     expect(cache.pictureCellPhotos('inception-v3-mixed5:cells+flip').size).toBe(8);
@@ -60,7 +62,7 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
     expect(local.variant.postprocess).toBe('whiten');
     expect(local.localEvidence).toEqual({ model: 'inception-v3-mixed5' });
     expect(describeDescriptors(local)).toMatch(/local evidence \(its feature-map cells of the pictures on a plain background, the query photos standing for the field photos\)/);
-    // Measured: 90 % against 62 % over the 29 shop photos.
+    // Measured: 90 % against 66 % over the 29 shop photos.
     expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
     // A trained classifier is set aside where local evidence ranks, as identification sets it aside: the fused row is the prototype row.
     const figures = (kind: string) => {

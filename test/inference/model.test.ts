@@ -22,9 +22,9 @@ function modelsDir(edit: (card: Record<string, any>) => void = () => {}, file?: 
 const openError = (dir: string, settings = {}) => EmbeddingModel.open(ID, { modelsDir: dir, provider: 'cpu', ...settings }).then(() => undefined, (e) => e);
 
 describe('model registry and sessions', () => {
-  it('lists both shipped backbones with their cards', () => {
+  it('lists the shipped models with their cards: two backbones and the colour histogram', () => {
     const ids = listModelCards().map((c) => c.id);
-    expect(ids).toEqual(['inception-v3-mixed5', 'mobilenet-v2-140']);
+    expect(ids).toEqual(['colour-histogram', 'inception-v3-mixed5', 'mobilenet-v2-140']);
     expect(findModelCard('inception-v3-mixed5').embeddingDim).toBe(768);
   });
 

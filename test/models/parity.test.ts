@@ -46,12 +46,13 @@ function worstElementError(actual: Float32Array, expected: Float32Array): number
 
 async function reference(id: string, input: Float32Array, n: number): Promise<{ featuremap: Float32Array; embedding: Float32Array }> {
   const card = findModelCard(id);
-  const { model, weightSpecs, weightData } = readTfjsArtifacts(join(nsfwModels, card.converter!.modelDir.split('/').pop()!));
+  const converter = card.converter as { kind: 'tfjs-layers' | 'tfjs-graph'; modelDir: string; options: Record<string, unknown> };
+  const { model, weightSpecs, weightData } = readTfjsArtifacts(join(nsfwModels, converter.modelDir.split('/').pop()!));
   const artifacts = { modelTopology: model.modelTopology as object, weightSpecs, weightData: new Uint8Array(weightData).buffer };
   const x = tf.tensor4d(input, [n, card.input.height, card.input.width, 3]);
-  const stopAt = String(card.converter!.options.stopAt);
+  const stopAt = String(converter.options.stopAt);
   let nhwc: tf.Tensor4D;
-  if (card.converter!.kind === 'tfjs-layers') {
+  if (converter.kind === 'tfjs-layers') {
     const full = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
     nhwc = tf.model({ inputs: full.inputs, outputs: full.getLayer(stopAt).output as tf.SymbolicTensor }).predict(x) as tf.Tensor4D;
   } else {

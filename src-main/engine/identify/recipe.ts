@@ -24,12 +24,15 @@ export interface DescriptorRecipe {
 /**
  * Research measurements (issue notes): GeM helps InceptionV3, not MobileNetV2; flip adds
  * 1-7 points; whitening fitted on the catalogue with object prototypes over both models'
- * joined descriptors gave the best identification on both clean and field photos.
+ * joined descriptors gave the best identification on both clean and field photos. The colour
+ * histogram adds the objects' own colours: on coil100-dev's paper protocol top-1 96.8 → 99.7 %,
+ * with grocery-dev's shop photos level or better (field 78 → 78 %, one picture 72 → 76 %).
  */
 export const DEFAULT_RECIPE: DescriptorRecipe = {
   parts: [
     { model: 'inception-v3-mixed5', pooling: 'gem' },
     { model: 'mobilenet-v2-140', pooling: 'mean' },
+    { model: 'colour-histogram', pooling: 'mean' },
   ],
   flip: true,
   postprocess: 'whiten',

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ModelCard } from './card';
+import { buildColourHistogram } from './convert/colour-histogram';
 import { convertGraphModel } from './convert/graph-model';
 import { convertLayersModel } from './convert/layers-model';
 import { DEFAULT_MODELS_DIR, listModelCards, sha256File } from './registry';
@@ -25,13 +26,13 @@ function packageRoot(name: string): string {
   return dir;
 }
 
-function sourceDir(card: ModelCard): string {
+function sourceDir(card: ModelCard, modelDir: string): string {
   const root = packageRoot(card.source.package);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   if (version !== card.source.version) {
     throw new Error(`${card.id} is made from ${card.source.package}@${card.source.version}, but ${version} is installed: run npm ci`);
   }
-  const dir = join(root, card.converter!.modelDir);
+  const dir = join(root, modelDir);
   for (const [file, hash] of Object.entries(card.source.files)) {
     if (sha256File(join(dir, file)) !== hash) throw new Error(`${card.id}: source file ${file} does not match its pinned sha256`);
   }
@@ -39,9 +40,11 @@ function sourceDir(card: ModelCard): string {
 }
 
 export function convertCard(card: ModelCard): Uint8Array {
-  const bundle = readTfjsBundle(sourceDir(card));
-  const options = { ...IO_NAMES, stopAt: String(card.converter!.options.stopAt) };
-  return card.converter!.kind === 'tfjs-layers' ? convertLayersModel(bundle, options) : convertGraphModel(bundle, options);
+  const converter = card.converter!;
+  if (converter.kind === 'colour-histogram') return buildColourHistogram(converter.options, IO_NAMES);
+  const bundle = readTfjsBundle(sourceDir(card, converter.modelDir));
+  const options = { ...IO_NAMES, stopAt: String(converter.options.stopAt) };
+  return converter.kind === 'tfjs-layers' ? convertLayersModel(bundle, options) : convertGraphModel(bundle, options);
 }
 
 export function buildModels(modelsDir = DEFAULT_MODELS_DIR, log = console.log): void {

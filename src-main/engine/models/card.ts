@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors';
+import type { ColourHistogramOptions } from './convert/colour-histogram';
 
 /**
  * A model card: every model-specific fact the engine needs, so that any ONNX image model
@@ -41,8 +42,8 @@ export interface ModelCard {
   outputs: { embedding: OutputSpec; featuremap: OutputSpec };
   embeddingDim: number;
   similarity: 'cosine';
-  /** How to build the .onnx from the source package; absent for models brought by a user. */
-  converter?: { kind: 'tfjs-layers' | 'tfjs-graph'; modelDir: string; options: Record<string, unknown> };
+  /** How to build the .onnx: from the source package's model folder, or written whole (a colour histogram); absent for models brought by a user. */
+  converter?: { kind: 'tfjs-layers' | 'tfjs-graph'; modelDir: string; options: Record<string, unknown> } | { kind: 'colour-histogram'; options: ColourHistogramOptions };
 }
 
 export function readModelCard(path: string): ModelCard {
