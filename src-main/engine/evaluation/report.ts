@@ -112,6 +112,9 @@ function modelSizes(means: readonly Mean[], modelBytes: Record<string, number>):
   return { first, models, sizeOf };
 }
 
+/** Megabytes to read: the colour histogram's model is a couple of kilobytes, the backbones several MB. */
+const megabytes = (x: number) => (x < 0.1 ? x.toPrecision(1) : x.toFixed(1));
+
 /** Fig. 5 as a table: each model entry's size and its top-1 with each classifier. */
 export function sizeTable(means: readonly Mean[], modelBytes: Record<string, number>): TextTable {
   const { first, models, sizeOf } = modelSizes(means, modelBytes);
@@ -119,7 +122,7 @@ export function sizeTable(means: readonly Mean[], modelBytes: Record<string, num
   const top1 = (model: string, c: string) => first.find((m) => m.model === model && m.classifier === c)?.overall.top1 ?? NaN;
   return {
     head: ['model', 'MB', ...classifiers.map((c) => `top-1 ${c}`)],
-    rows: [...models].sort((a, b) => sizeOf(a) - sizeOf(b)).map((m) => [m, sizeOf(m).toFixed(1), ...classifiers.map((c) => pct(top1(m, c)))]),
+    rows: [...models].sort((a, b) => sizeOf(a) - sizeOf(b)).map((m) => [m, megabytes(sizeOf(m)), ...classifiers.map((c) => pct(top1(m, c)))]),
   };
 }
 
@@ -129,7 +132,7 @@ function sizeChart(means: readonly Mean[], modelBytes: Record<string, number>): 
   const classifiers = [...new Set(first.map((m) => m.classifier))];
   const series = classifiers.map((c) => ({ label: c, points: first.filter((m) => m.classifier === c).map((m) => ({ x: sizeOf(m.model), y: 100 * m.overall.top1 })) }));
   const sizes = [...new Set(first.map((m) => sizeOf(m.model)))].sort((a, b) => a - b);
-  return chart('Top-1 against model size', 'MB of model files', series, { xTicks: sizes.map((x) => ({ x, label: x.toFixed(0) })), lines: false })
+  return chart('Top-1 against model size', 'MB of model files', series, { xTicks: sizes.map((x) => ({ x, label: megabytes(x) })), lines: false })
     + table(sizeTable(means, modelBytes));
 }
 
