@@ -9,7 +9,7 @@ import { Describer, queryCentre } from '../../src-main/engine/identify/describe'
 import { Identifier } from '../../src-main/engine/identify/identifier';
 import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
-import { DEFAULT_RECIPE, recipeKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
+import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
 import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
@@ -255,6 +255,24 @@ describe('single-photo catalogues and the field domain', () => {
     const cells = (d: typeof own) => ('cells' in d! ? d.cells! : new Float32Array(0));
     expect([cells(own).length, cells(asQuery).length]).toEqual([grid, 2 * grid]);
     expect(cells(asQuery)).toEqual(new Float32Array([...cells(own), ...cells(centre)]));
+  });
+
+  it('names the part a catalogue embedded before lacks, and says embedding adds only that', async () => {
+    const older = Catalogue.open(join(tmp.dir, 'older.sqlite'), { create: true });
+    try {
+      await runImport(older, planFromFolderTree(join(tmp.dir, 'objects')));
+      const photos = older.listObjects({ limit: 100 }).objects.map((o) => older.objectPhotos(o.id)[0]!.id);
+      // Embedded by a recipe without the colour histogram.
+      for (const part of recipe.parts.filter((p) => p.model !== 'colour-histogram')) {
+        older.registerModel({ id: part.model, sha256: 'earlier' });
+        older.writeEmbeddings(part.model, storageKey(part, recipe.flip), photos.map((photoId) => ({ photoId, vector: Float32Array.from({ length: 4 }, Math.random) })));
+      }
+      const refused = new Identifier(older, describer).identify([{ path: join(tmp.dir, 'query.png') }]);
+      await expect(refused).rejects.toThrow(/has no photos embedded for colour-histogram\. Run `artefact-lens embed`/);
+      await expect(refused).rejects.toMatchObject({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/embeds only what is missing/) });
+    } finally {
+      older.close();
+    }
   });
 
   it('refuses a field folder without photos', async () => {

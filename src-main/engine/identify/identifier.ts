@@ -143,8 +143,11 @@ export class Identifier {
     const key = recipeKey(this.recipe);
     const rows = joinedDescriptors(this.catalogue, this.recipe);
     if (rows.photoIds.length === 0) {
-      throw new UserError('CATALOGUE_NOT_EMBEDDED', `The catalogue ${this.catalogue.path} has no embedded photos for ${this.recipe.parts.map((p) => p.model).join(' + ')}.`,
-        'Import photos and run `artefact-lens embed` first.');
+      // A part the recipe gained since the catalogue was embedded (the colour histogram, say) is named on its own.
+      const { embeddings } = this.catalogue.stats();
+      const missing = this.recipe.parts.filter((p) => !embeddings.some((e) => e.modelId === p.model && e.preprocessing === storageKey(p, this.recipe.flip) && e.count > 0));
+      throw new UserError('CATALOGUE_NOT_EMBEDDED', `The catalogue ${this.catalogue.path} has no photos embedded for ${(missing.length > 0 ? missing : this.recipe.parts).map((p) => p.model).join(' + ')}.`,
+        'Run `artefact-lens embed` (or Embed in the app): it embeds only what is missing. A catalogue without photos needs them imported first.');
     }
     const centring = await Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
     this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
