@@ -72,14 +72,15 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
     const field = new Set(photos.field);
     const queries = new Set(photos.queries);
     const sampler = new FieldCellSampler(channels, field.size);
-    const packed = new Map<number, Buffer>();
+    // Each query's own cells and its centre's, packed apart (as int8) until a fold asks for them.
+    const packed = { own: new Map<number, Buffer>(), centre: new Map<number, Buffer>() };
     const queryCells = (id: number) => {
-      const blob = packed.get(id);
-      return blob && unpackCellRows(blob, channels);
+      const [own, centre] = [packed.own.get(id), packed.centre.get(id)].map((blob) => blob && unpackCellRows(blob, channels));
+      return own && centre ? stackRows([own, centre]) : own;
     };
     const ids = [...new Set([...photos.field, ...photos.queries])];
     const part = DEFAULT_RECIPE.parts.find((p) => p.model === describer.cellModel)!;
-    // Each photo, then each query's centre (as identification describes a query), packed with the photo's cells.
+    // Each photo, then each query's centre, as identification describes a query.
     const inputs = [...ids.map((id) => ({ id, photo: { path: catalogue.getPhoto(id)!.path } })), ...photos.queries.map((id) => ({ id, photo: queryCentre({ path: catalogue.getPhoto(id)!.path }) }))];
     const meter = new ProgressMeter(inputs.length, options.onProgress, 'Describing field and query photos\' cells');
     let i = 0;
@@ -88,9 +89,8 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
         const centre = i >= ids.length;
         const id = inputs[i++]!.id;
         if (!('cells' in d) || !d.cells) continue;
-        const cells = centre ? packed.has(id) && stackRows([queryCells(id)!, d.cells]) : d.cells;
         if (!centre && field.has(id)) sampler.add(d.cells);
-        if (cells && queries.has(id)) packed.set(id, packCells(new Float32Array(0), cells, channels));
+        if (queries.has(id)) packed[centre ? 'centre' : 'own'].set(id, packCells(new Float32Array(0), d.cells, channels));
       }
       meter.advance(batch.length);
     }

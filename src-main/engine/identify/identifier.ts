@@ -313,7 +313,7 @@ export class Identifier {
 function describeRanking(answer: Pick<Identification, 'classifier' | 'ensemble' | 'local' | 'postprocess'>): string | null {
   const score = 'the score is the similarity the threshold applies to, so it need not fall with rank.';
   if (answer.local) {
-    // Measured on grocery-dev: the threshold answered 8-22 % of catalogued products' photos, whose object was first for 68-82 %.
+    // Measured on grocery-dev: the threshold answered 0-27 % of catalogued products' photos, whose object was first for 67-85 %.
     return `Ranked by local evidence: how much of each of the ${FUSION_CANDIDATES} closest objects' catalogue pictures is found in the photo, with overall similarity; ${score}`
       + (answer.postprocess === 'centre' ? ' With one picture per object, "not in the catalogue" is often said of catalogued objects too: compare the first objects with the photo before concluding.' : '')
       + (answer.classifier === 'set aside' ? ' The instance classifier is set aside: for photos from elsewhere, local evidence ranked better.' : '');
