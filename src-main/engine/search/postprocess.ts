@@ -159,10 +159,12 @@ function columnMean(x: Float32Array, dims: number): Float32Array {
 
 /**
  * Past this order, only the leading axes are found (principal-axes.ts): the full decomposition
- * of a 2560-d covariance took ~2.5 min in plain JS (8,000 rows, 145 s), the leading 512 axes
- * seconds. Smaller fits (the evaluation's folds, small catalogues) stay exact.
+ * of a 2560-d covariance took ~2.5 min in plain JS (8,000 rows, 145 s). The leading 512 axes of
+ * 2,776-d rows take about 7.5 s on 2 cores at any number of rows, the exact n × n route 8 s at
+ * 1,000 rows and 20-25 s at 1,400 (a threshold's calibration folds). Smaller fits (the
+ * evaluation's folds, small catalogues) stay exact.
  */
-const EXACT_UP_TO = 1500;
+const EXACT_UP_TO = 1000;
 const LEADING = { oversample: 128, iterations: 6 };
 
 /**
@@ -176,7 +178,7 @@ async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, 
   const rows = x.length / dims;
   const centred = Float32Array.from(x, (v, i) => v - mean[i % dims]!);
   const rank = Math.min(rows - 1, dims);
-  if (rank > EXACT_UP_TO && 3 * keep <= rank) {
+  if (rank > EXACT_UP_TO && keep + LEADING.oversample < rank) {
     const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), LEADING);
     let total = 0;
     for (const v of centred) total += v * v;

@@ -35,27 +35,48 @@ function gemmGraph(transposed: { transA?: number; transB?: number }): Uint8Array
   return b.toBytes(PRODUCER);
 }
 
-/** a · bᵀ for row-major a (m × inner) and b (cols × inner): m × cols, in blocks of a's rows. */
-export async function timesTransposed(a: Float32Array, b: Float32Array, inner: number): Promise<Float32Array> {
+/** The two products below, on sessions kept open across calls: many small products (block Gram–Schmidt) would otherwise each pay for a session. */
+export interface Products {
+  /** a · bᵀ for row-major a (m × inner) and b (cols × inner): m × cols, in blocks of a's rows. */
+  timesTransposed(a: Float32Array, b: Float32Array, inner: number): Promise<Float32Array>;
+  /** aᵀ · b for row-major a (m × p) and b (m × q): p × q. */
+  transposedTimes(a: Float32Array, p: number, b: Float32Array, q: number): Promise<Float32Array>;
+}
+
+export function withProducts<T>(use: (products: Products) => Promise<T>): Promise<T> {
+  return withSession(gemmGraph({ transB: 1 }), (byRows) => withSession(gemmGraph({ transA: 1 }), (byColumns) => use({
+    timesTransposed: (a, b, inner) => timesTransposedOn(byRows, a, b, inner),
+    transposedTimes: (a, p, b, q) => transposedTimesOn(byColumns, a, p, b, q),
+  })));
+}
+
+/** Products.timesTransposed on a session of its own. */
+export function timesTransposed(a: Float32Array, b: Float32Array, inner: number): Promise<Float32Array> {
+  return withSession(gemmGraph({ transB: 1 }), (session) => timesTransposedOn(session, a, b, inner));
+}
+
+/** Products.transposedTimes on a session of its own. */
+export function transposedTimes(a: Float32Array, p: number, b: Float32Array, q: number): Promise<Float32Array> {
+  return withSession(gemmGraph({ transA: 1 }), (session) => transposedTimesOn(session, a, p, b, q));
+}
+
+async function timesTransposedOn(session: ort.InferenceSession, a: Float32Array, b: Float32Array, inner: number): Promise<Float32Array> {
   const [m, cols] = [a.length / inner, b.length / inner];
   const right = new ort.Tensor('float32', b, [cols, inner]);
   const out = new Float32Array(m * cols);
   const block = Math.max(1, Math.floor(CELLS_PER_CALL / Math.max(inner, cols)));
-  await withSession(gemmGraph({ transB: 1 }), async (session) => {
-    for (let start = 0; start < m; start += block) {
-      const count = Math.min(block, m - start);
-      const left = new ort.Tensor('float32', a.subarray(start * inner, (start + count) * inner), [count, inner]);
-      out.set((await session.run({ a: left, b: right })).product!.data as Float32Array, start * cols);
-    }
-  });
+  for (let start = 0; start < m; start += block) {
+    const count = Math.min(block, m - start);
+    const left = new ort.Tensor('float32', a.subarray(start * inner, (start + count) * inner), [count, inner]);
+    out.set((await session.run({ a: left, b: right })).product!.data as Float32Array, start * cols);
+  }
   return out;
 }
 
-/** aᵀ · b for row-major a (m × p) and b (m × q): p × q. */
-export async function transposedTimes(a: Float32Array, p: number, b: Float32Array, q: number): Promise<Float32Array> {
+async function transposedTimesOn(session: ort.InferenceSession, a: Float32Array, p: number, b: Float32Array, q: number): Promise<Float32Array> {
   const m = a.length / p;
   const inputs = { a: new ort.Tensor('float32', a, [m, p]), b: new ort.Tensor('float32', b, [m, q]) };
-  return withSession(gemmGraph({ transA: 1 }), async (session) => (await session.run(inputs)).product!.data as Float32Array);
+  return (await session.run(inputs)).product!.data as Float32Array;
 }
 
 /** Gemm into TopK: the k best scores of each query row and their row numbers. */
