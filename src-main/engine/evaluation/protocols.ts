@@ -375,7 +375,9 @@ async function openSetThreshold(set: EvalSet, variant: DescriptorVariant, rows: 
   const { aggregation } = DEFAULT_RECIPE;
   const { raw, postprocessor, vectors, dims } = compared;
   // A whitening learned from the query photos is one fixed space for every fold; centring stays domain-wise, the catalogue's on its own rows.
-  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes' },
+  // As identification, a fold's whitening starts from the whole catalogue's axes.
+  const start = variant.postprocess === 'whiten' ? postprocessor?.axes() : undefined;
+  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes', start },
     { fixed: variant.fitOn === 'queries' && variant.postprocess === 'whiten' ? postprocessor : undefined });
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
   // The field photos (the queries themselves unless others are given), unlabelled: their runner-ups are the impostors.

@@ -23,12 +23,14 @@ export interface WhiteningFit {
   prototypes: boolean;
   /** Whitened dimensions kept. */
   components?: number;
+  /** Axes to start from (WhiteningOptions.start). */
+  start?: Float32Array;
 }
 
 /** PCA whitening learned from labelled rows, with each object's prototype among them if asked. */
 export function fitWhitening(rows: LabelledRows, fit: WhiteningFit): Promise<Postprocessor> {
   const training = fit.prototypes ? withPrototypes(rows.vectors, rows.objectIds, rows.dims) : rows.vectors;
-  return Postprocessor.fit(training, rows.dims, { mode: 'whiten', components: fit.components });
+  return Postprocessor.fit(training, rows.dims, { mode: 'whiten', components: fit.components, start: fit.start });
 }
 
 /** Learns a catalogue's ranking space (its post-processing) from rows: all of them, or a calibration fold's. */

@@ -27,6 +27,8 @@ export interface WhiteningOptions {
    * Default DEFAULT_SHRINKAGE.
    */
   shrinkage?: number;
+  /** Axes (Postprocessor.axes) of a whitening learned from rows like these, which a fit past EXACT_UP_TO starts from (WARM). */
+  start?: Float32Array;
 }
 
 /**
@@ -66,8 +68,13 @@ export class Postprocessor {
     const shrinkage = options.shrinkage ?? DEFAULT_SHRINKAGE;
     if (mode === 'centre') return new Postprocessor(mode, dims, dims, n, shrinkage, mean, new Float32Array(0));
     const outDims = Math.min(options.components ?? dims, dims, x.length / dims - 1);
-    const { values, vectors, meanLambda } = await principalAxes(x, mean, dims, outDims);
+    const { values, vectors, meanLambda } = await principalAxes(x, mean, dims, outDims, options.start);
     return new Postprocessor(mode, dims, outDims, n, shrinkage, mean, whiteningProjection(values, vectors, dims, outDims, shrinkage, meanLambda));
+  }
+
+  /** A whitening's axes, unit rows (outDims × inDims), largest variance first: where another fit on rows like these can start (WhiteningOptions.start). */
+  axes(): Float32Array {
+    return normaliseRows(this.projection.slice(), this.inDims);
   }
 
   /** Post-processes one descriptor into a new, L2-normalised vector of outDims values. */
@@ -166,6 +173,8 @@ function columnMean(x: Float32Array, dims: number): Float32Array {
  */
 const EXACT_UP_TO = 1000;
 const LEADING = { oversample: 128, iterations: 6 };
+/** From another fit's axes (a calibration fold from the whole catalogue's whitening), fewer rounds reach as far. */
+const WARM = { oversample: 128, iterations: 2 };
 
 /**
  * The leading `keep` eigenvalues (largest first) and unit eigenvectors (rows) of the rows'
@@ -174,12 +183,12 @@ const LEADING = { oversample: 128, iterations: 6 };
  * matrix has the same non-zero eigenvalues, and X^T u / sqrt((n-1) lambda) are the
  * covariance's eigenvectors: a d^3 decomposition becomes an n^3 one.
  */
-async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, keep: number): Promise<{ values: Float64Array; vectors: Float64Array; meanLambda: number }> {
+async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, keep: number, start?: Float32Array): Promise<{ values: Float64Array; vectors: Float64Array; meanLambda: number }> {
   const rows = x.length / dims;
   const centred = Float32Array.from(x, (v, i) => v - mean[i % dims]!);
   const rank = Math.min(rows - 1, dims);
   if (rank > EXACT_UP_TO && keep + LEADING.oversample < rank) {
-    const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), LEADING);
+    const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), start ? WARM : LEADING, start);
     let total = 0;
     for (const v of centred) total += v * v;
     return { values: variances, vectors: Float64Array.from(axes), meanLambda: total / (rows - 1) / rank };

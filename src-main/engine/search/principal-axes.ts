@@ -22,10 +22,18 @@ export interface IterationSettings {
   iterations: number;
 }
 
-export function leadingAxes(centred: Float32Array, dims: number, components: number, random: () => number, settings: IterationSettings): Promise<LeadingAxes> {
+/**
+ * `start`: axes (rows, dims wide) of rows like these, say a whitening's of the whole catalogue
+ * when fitting a calibration fold of it; they begin the basis, random rows fill the rest, and
+ * the iteration starts near its answer.
+ */
+export function leadingAxes(centred: Float32Array, dims: number, components: number, random: () => number, settings: IterationSettings,
+  start?: Float32Array): Promise<LeadingAxes> {
   const width = Math.min(components + settings.oversample, dims, centred.length / dims);
+  const initial = Float32Array.from({ length: width * dims }, () => gaussian(random));
+  if (start) initial.set(start.subarray(0, Math.min(start.length, initial.length)));
   return withProducts(async (products) => {
-    let basis = await orthonormalBlocks(products, Float32Array.from({ length: width * dims }, () => gaussian(random)), width, dims);
+    let basis = await orthonormalBlocks(products, initial, width, dims);
     for (let i = 0; i < settings.iterations; i++) basis = await orthonormalBlocks(products, await covarianceTimes(products, centred, dims, basis, width), width, dims);
     return rayleighRitz(products, centred, dims, basis, width, components);
   });
