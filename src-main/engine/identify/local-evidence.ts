@@ -57,7 +57,7 @@ const PICTURE_BATCH = 16;
  * brings no local evidence (and is tried again next time).
  */
 export async function describePictures(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
-  options: { signal?: AbortSignal; onProgress?: ProgressListener; choice?: PictureChoice } = {}): Promise<void> {
+  options: { signal?: AbortSignal; onProgress?: ProgressListener; choice?: PictureChoice; pixels?: Map<number, Uint8Array> } = {}): Promise<void> {
   const recipe = cellRecipe(describer, options.choice);
   const kept = catalogue.pictureCellPhotos(recipe);
   const photos = photoIds.filter((id) => !kept.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
@@ -67,24 +67,25 @@ export async function describePictures(catalogue: Catalogue, describer: Describe
     const batch = photos.slice(start, start + PICTURE_BATCH);
     const described: Described[] = [];
     for await (const d of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) described.push(...d);
-    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d })), options.choice);
+    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d, rgb: options.pixels?.get(batch[i]!.id) })), options.choice);
     meter.advance(batch.length);
   }
 }
 
 /**
  * Keeps described pictures' cells in one transaction: each one's mean cell (float32) and its
- * object cells (foregroundCells, packCells). Pictures described without cells are passed over.
+ * object cells (foregroundCells, packCells; from `rgb`, the picture as the model saw it, when the
+ * caller has it decoded already). Pictures described without cells are passed over.
  */
-export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[],
+export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described; rgb?: Uint8Array }[],
   choice: PictureChoice = 'all'): Promise<void> {
   const { input, outputs } = describer.pool(describer.cellModel).card;
   const channels = describer.cellChannels;
   const rows = [];
-  for (const { photoId, described } of pictures) {
+  for (const { photoId, described, rgb } of pictures) {
     if (!('cells' in described) || !described.cells) continue;
     const mean = meanCell(described.cells, channels);
-    const kept = foregroundCells(await loadPixels(described.path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
+    const kept = foregroundCells(rgb ?? await loadPixels(described.path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
     rows.push({ photoId, mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(described.cells, channels, kept), channels) });
   }
   catalogue.writePictureCells(cellRecipe(describer, choice), rows);
@@ -110,17 +111,20 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
   const unchecked = photos.filter((p) => !checked.has(p.photoId));
   const meter = new ProgressMeter(unchecked.length, options.onProgress, 'Looking for pictures on a plain background');
   for (let start = 0; start < unchecked.length; start += PICTURE_BATCH) {
-    const wanted: number[] = [];
+    // Plain pictures' pixels, decoded for the check, serve their object cells too.
+    const wanted = new Map<number, Uint8Array>();
     const passed: number[] = [];
     for (const { photoId, objectId } of unchecked.slice(start, start + PICTURE_BATCH)) {
       // A photo that cannot be read is passed over for good, as one without a plain background.
       const rgb = (plain.get(objectId) ?? 0) < PLAIN_PER_OBJECT ? await loadPixels(catalogue.getPhoto(photoId)!.path, input).catch(() => undefined) : undefined;
       const found = rgb && plainBackgroundCells(rgb, input.width, input.height, outputs.featuremap.shape.slice(2));
-      if (found) plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
-      (found ? wanted : passed).push(photoId);
+      if (found) {
+        plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
+        wanted.set(photoId, rgb);
+      } else passed.push(photoId);
     }
     catalogue.writePictureCells(recipe, passed.map((photoId) => ({ photoId, mean: new Uint8Array(0), cells: new Uint8Array(0) })));
-    await describePictures(catalogue, describer, wanted, { signal: options.signal, choice: 'plain' });
+    await describePictures(catalogue, describer, [...wanted.keys()], { signal: options.signal, choice: 'plain', pixels: wanted });
     meter.advance(Math.min(PICTURE_BATCH, unchecked.length - start));
   }
   return keptPictureCells(catalogue, describer, photos.map((p) => p.photoId), 'plain');
