@@ -31,7 +31,11 @@ export function leadingAxes(centred: Float32Array, dims: number, components: num
   start?: Float32Array): Promise<LeadingAxes> {
   const width = Math.min(components + settings.oversample, dims, centred.length / dims);
   const initial = Float32Array.from({ length: width * dims }, () => gaussian(random));
-  if (start) initial.set(start.subarray(0, Math.min(start.length, initial.length)));
+  // A start row that is zero (a null direction of an exact fit) keeps its random row: it would stay zero.
+  for (let r = 0; start && r < Math.min(start.length / dims, width); r++) {
+    const row = start.subarray(r * dims, (r + 1) * dims);
+    if (row.some((v) => v !== 0)) initial.set(row, r * dims);
+  }
   return withProducts(async (products) => {
     let basis = await orthonormalBlocks(products, initial, width, dims);
     for (let i = 0; i < settings.iterations; i++) basis = await orthonormalBlocks(products, await covarianceTimes(products, centred, dims, basis, width), width, dims);
