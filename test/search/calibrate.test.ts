@@ -80,6 +80,27 @@ describe('calibrateCrossFitted', () => {
     expect(await answered(unknown, fromField.threshold)).toBeLessThan(0.05);
   });
 
+  it('brings scores from folds of fewer dimensions to the ranking space\'s', async () => {
+    const plain = await calibrateCrossFitted(catalogue, whitened);
+    expect(await calibrateCrossFitted(catalogue, whitened, { dims })).toEqual(plain);
+    // Cosines spread like 1/√d: a fold of a quarter of the dimensions scores twice as high.
+    const quarter = await calibrateCrossFitted(catalogue, async (rows) => ({ ...(await whitened(rows)), dims: dims / 4 }), { dims });
+    expect(quarter.threshold).toBeCloseTo(plain.threshold / 2, 6);
+    // A catalogue of fewer photos than dimensions: its folds' whitenings keep fewer than its own.
+    const small = rowsWhere((o, p) => o < 20 && p < 4);
+    const own = await whitened(small);
+    expect(own.dims).toBeLessThan(dims);
+    const folds: number[] = [];
+    const counted = async (rows: LabelledRows) => {
+      const space = await whitened(rows);
+      folds.push(space.dims);
+      return space;
+    };
+    const brought = await calibrateCrossFitted(small, counted, { dims: own.dims });
+    expect(Math.max(...folds)).toBeLessThan(own.dims);
+    expect(brought.threshold).toBeLessThan((await calibrateCrossFitted(small, whitened)).threshold);
+  });
+
   it('fits a whitening in a worker thread exactly as in this one', async () => {
     const [here, apart] = await Promise.all([fitWhitening(catalogue, { prototypes: true }), fitWhiteningApart(catalogue, { prototypes: true })]);
     expect(apart.serialise()).toEqual(here.serialise());

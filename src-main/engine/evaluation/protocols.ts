@@ -382,7 +382,7 @@ async function openSetThreshold(set: EvalSet, variant: DescriptorVariant, rows: 
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
   // The field photos (the queries themselves unless others are given), unlabelled: their runner-ups are the impostors.
   const fieldImpostors = variant.fitOn === 'queries' ? order.ranker.runnerUpScores(gatherRows(vectors, dims, fieldRows(rows)), aggregation) : undefined;
-  return calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors });
+  return calibrateCrossFitted(labelled, async (known) => rankingSpace(known, await learn(known), aggregation), { fieldImpostors, dims });
 }
 
 function share<T>(items: readonly T[], test: (item: T, i: number) => boolean): number {

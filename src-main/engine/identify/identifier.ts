@@ -167,7 +167,7 @@ export class Identifier {
     // Each fold leaves out a little of the catalogue: its whitening starts from the whole one's axes.
     const learnFold = postprocessor && postprocess === 'whiten' ? spaceLearner(postprocess, { ...WHITENING, start: postprocessor.axes() }, { fit: fitWhiteningApart }) : learn;
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
-      async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors }));
+      async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors, dims: index.dims }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     this.cells = await this.localEvidence(rows, postprocess);

@@ -56,6 +56,8 @@ export interface FittedSpace {
   map(vectors: Float32Array): Promise<Float32Array>;
   /** The score each mapped query gets against the rows the space was learned from: what the threshold applies to. */
   topScores(queries: Float32Array): number[];
+  /** Dimensions it compares in. */
+  dims: number;
 }
 
 export interface CrossFitOptions extends CalibrationOptions {
@@ -73,6 +75,14 @@ export interface CrossFitOptions extends CalibrationOptions {
   concurrency?: number;
   /** Impostor scores measured on field photos, used instead of the held-out objects' (whose folds are then skipped) when there are enough. */
   fieldImpostors?: number[];
+  /**
+   * Dimensions of the space queries are ranked in. A fold's whitening keeps fewer when the
+   * catalogue has fewer photos than the whitening keeps dimensions, and cosines spread like
+   * 1/√d, so its scores are brought to this space's by √(fold's / these). On COIL's open set
+   * (about 220 against 259, 30 seeds) known photos answered rose from 91.0 to 93.7 %, unknown
+   * ones rejected fell from 96.6 to 94.3 %: the threshold keeps nearer the share it is set for.
+   */
+  dims?: number;
 }
 
 /**
@@ -107,7 +117,7 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
     genuineFolds.push((row) => rank.of[row] === f && count(row) > f + 1);
     held += [...rank.counts.values()].filter((n) => n > f + 1).length;
   }
-  const scores = await inTurns([...impostorFolds, ...genuineFolds], options.concurrency ?? 1, (held) => heldOutScores(sample, held, fit));
+  const scores = await inTurns([...impostorFolds, ...genuineFolds], options.concurrency ?? 1, (held) => heldOutScores(sample, held, fit, options.dims));
   const impostor = field ?? scores.slice(0, groups).flat();
   const genuine = scores.slice(groups).flat();
   const impostorsFrom = field ? 'field photos' : 'held-out objects';
@@ -129,13 +139,14 @@ async function inTurns<T, R>(items: readonly T[], limit: number, work: (item: T)
   return results;
 }
 
-/** Scores of the rows `held` picks, in a space fitted on all the others. */
-async function heldOutScores(rows: LabelledRows, held: (row: number) => boolean, fit: (rows: LabelledRows) => Promise<FittedSpace>): Promise<number[]> {
+/** Scores of the rows `held` picks, in a space fitted on all the others, brought to a space of `dims` dimensions (CrossFitOptions.dims). */
+async function heldOutScores(rows: LabelledRows, held: (row: number) => boolean, fit: (rows: LabelledRows) => Promise<FittedSpace>, dims?: number): Promise<number[]> {
   const all = Array.from(rows.objectIds.keys());
   const [out, kept] = [all.filter(held), all.filter((r) => !held(r))];
   if (out.length === 0 || kept.length < 2) return [];
   const space = await fit(subset(rows, kept));
-  return space.topScores(await space.map(subset(rows, out).vectors));
+  const scale = dims ? Math.sqrt(space.dims / dims) : 1;
+  return space.topScores(await space.map(subset(rows, out).vectors)).map((s) => s * scale);
 }
 
 function subset(rows: LabelledRows, picked: readonly number[]): LabelledRows {
