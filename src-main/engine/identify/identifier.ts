@@ -165,7 +165,7 @@ export class Identifier {
     // Field photos are scored as queries are: their runner-up objects are the impostors.
     const fieldImpostors = domain && fieldCentring && ranker.runnerUpScores(fieldCentring.applyBatch(domain.vectors), this.recipe.aggregation);
     // Each fold leaves out a little of the catalogue: its whitening starts from the whole one's axes.
-    const learnFold = postprocessor && postprocess === 'whiten' ? spaceLearner(postprocess, { ...WHITENING, start: postprocessor.axes() }, { fit: fitWhiteningApart }) : learn;
+    const learnFold = spaceLearner(postprocess, { ...WHITENING, start: postprocess === 'whiten' ? postprocessor?.axes() : undefined }, { fit: fitWhiteningApart });
     const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors, dims: index.dims }));
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };

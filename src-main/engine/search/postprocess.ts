@@ -187,8 +187,9 @@ async function principalAxes(x: Float32Array, mean: Float32Array, dims: number, 
   const rows = x.length / dims;
   const centred = Float32Array.from(x, (v, i) => v - mean[i % dims]!);
   const rank = Math.min(rows - 1, dims);
-  if (rank > EXACT_UP_TO && keep + LEADING.oversample < rank) {
-    const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), start ? WARM : LEADING, start);
+  const settings = start ? WARM : LEADING;
+  if (rank > EXACT_UP_TO && keep + settings.oversample < rank) {
+    const { axes, variances } = await leadingAxes(centred, dims, keep, mulberry32(1), settings, start);
     let total = 0;
     for (const v of centred) total += v * v;
     return { values: variances, vectors: Float64Array.from(axes), meanLambda: total / (rows - 1) / rank };
