@@ -23,7 +23,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 /** Median photos/s over three passes through every photo, in batches of `batch`. */
 async function rate(model: EmbeddingModel, tensors: Float32Array, n: number, batch: number): Promise<number> {
   const pass = async () => {
-    for (let i = 0; i < n; i += batch) await model.run(tensors.subarray(i * model.inputLength), Math.min(batch, n - i), true);
+    for (let i = 0; i < n; i += batch) await model.run(tensors.subarray(i * model.inputLength), Math.min(batch, n - i), { featuremaps: true });
   };
   await pass();
   const rates: number[] = [];
@@ -69,7 +69,7 @@ for (const card of listModelCards()) {
   const tensors = new Float32Array(paths.length * cpu.inputLength);
   for (const [i, p] of paths.entries()) pixelsToTensor(await loadPixels(p, card.input), card.input, tensors, i * cpu.inputLength);
   const batch = Math.min(8, paths.length);
-  const [ours, theirs] = [await model.run(tensors, batch, true), await cpu.run(tensors, batch, true)];
+  const [ours, theirs] = [await model.run(tensors, batch, { featuremaps: true }), await cpu.run(tensors, batch, { featuremaps: true })];
   const mapLength = cpu.featuremapShape.reduce((a, b) => a * b, 1);
   for (const [what, a, b, dim] of [['embeddings', ours.embeddings, theirs.embeddings, card.embeddingDim], ['feature maps', ours.featuremaps!, theirs.featuremaps!, mapLength]] as const) {
     const { maxRelative, minCosine } = agreement(a, b, dim);

@@ -186,15 +186,24 @@ describe('embeddings', () => {
     cat.close();
   });
 
-  it('refuses vectors of a model it does not know, and vectors of another size', () => {
+  it('refuses vectors of a model it does not know and vectors of another size, and forgets a replaced model\'s', () => {
     const cat = seeded();
     const [{ photoId }] = cat.photosMissingEmbedding('m', 'plain', 1);
     expect(() => cat.writeEmbeddings('other', 'plain', [{ photoId, vector: new Float32Array(2) }])).toThrow(expect.objectContaining({ code: 'MODEL_UNKNOWN' }));
     cat.writeEmbeddings('m', 'plain', [{ photoId, vector: new Float32Array(2) }]);
     expect(() => cat.writeEmbeddings('m', 'plain', [{ photoId, vector: new Float32Array(3) }])).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
     expect(cat.registerModel({ id: 'm', sha256: 'x' })).toBe('unchanged');
+    const cells = { photoId, mean: new Uint8Array(4), cells: new Uint8Array(8) };
+    for (const recipe of ['m:cells+flip', 'mm:cells+flip']) cat.writePictureCells(recipe, [cells]);
+    const [learned, learnedElse] = ['whitening:x:mean:1,m:gem3+flip:1|whiten|prototype', 'whitening:mm:mean:1|whiten|prototype'];
+    for (const key of [learned, learnedElse]) cat.putArtifact(key, { json: {} });
     expect(cat.registerModel({ id: 'm', sha256: 'new weights' })).toBe('replaced');
     expect(cat.loadEmbeddings('m', 'plain').photoIds).toHaveLength(0);
+    // What the old file described or taught goes with it; another model's stays.
+    expect([...cat.pictureCellPhotos('m:cells+flip')]).toEqual([]);
+    expect([...cat.pictureCellPhotos('mm:cells+flip')]).toEqual([photoId]);
+    expect(cat.getArtifact(learned)).toBeUndefined();
+    expect(cat.getArtifact(learnedElse)).toBeDefined();
     cat.close();
   });
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
@@ -7,11 +7,11 @@ import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folde
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer, queryCentre } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
-import { learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { fieldDomainStatus, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
-import { embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
+import { describeFieldPhotos, embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
 import { tempDir } from '../helpers/files';
 import { randomMatrix } from '../search/synthetic';
@@ -270,6 +270,44 @@ describe('single-photo catalogues and the field domain', () => {
       const refused = new Identifier(older, describer).identify([{ path: join(tmp.dir, 'query.png') }]);
       await expect(refused).rejects.toThrow(/has no photos embedded for colour-histogram\. Run `artefact-lens embed`/);
       await expect(refused).rejects.toMatchObject({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/embeds only what is missing/) });
+    } finally {
+      older.close();
+    }
+  });
+
+  it('refuses a catalogue embedded with another version of a model until embedding describes it again, field photos too', async () => {
+    const older = Catalogue.open(join(tmp.dir, 'other-version.sqlite'), { create: true });
+    const query = [{ path: await syntheticView(join(tmp.dir, 'query-versions.png'), 5 * 3 + 2, 2) }];
+    const part = recipe.parts[0]!;
+    /** As an earlier installation's InceptionV3 file left the catalogue: its descriptors, and field photos learned from `folder` with it. */
+    const earlier = async (folder: string) => {
+      older.registerModel({ id: part.model, sha256: 'earlier' });
+      older.writeEmbeddings(part.model, storageKey(part, recipe.flip), older.photosMissingEmbedding(part.model, storageKey(part, recipe.flip), 100)
+        .map(({ photoId }) => ({ photoId, vector: Float32Array.from({ length: 768 }, Math.random) })));
+      cpSync(join(tmp.dir, 'field'), folder, { recursive: true });
+      await learnFieldDomain(older, describer, folder);
+    };
+    try {
+      await runImport(older, planFromFolderTree(join(tmp.dir, 'objects')));
+      await embedCatalogue(older, describer);
+      const field = join(tmp.dir, 'field-then');
+      await earlier(field);
+      const refused = new Identifier(older, describer).identify(query);
+      await expect(refused).rejects.toThrow(/embedded with another version of inception-v3-mixed5 than the one installed/);
+      await expect(refused).rejects.toMatchObject({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/describes the photos again/) });
+
+      expect((await embedCatalogue(older, describer)).fieldPhotos).toEqual({ folder: field, learnedAgain: true });
+      const again = await new Identifier(older, describer).identify(query);
+      expect([again.fieldDomainPhotos, again.results[0]!.instanceId]).toEqual([24, 'EG5']);
+
+      // Field photos whose folder is gone cannot be described again: they are forgotten, and embedding says so.
+      await earlier(field);
+      rmSync(field, { recursive: true });
+      const summary = await embedCatalogue(older, describer);
+      expect(summary.fieldPhotos).toEqual({ folder: field, learnedAgain: false });
+      expect(describeFieldPhotos(summary.fieldPhotos!)).toMatch(/field-then is gone: learn field photos again/);
+      expect(fieldDomainStatus(older, recipe)).toBeNull();
+      expect(await new Identifier(older, describer).identify(query)).toMatchObject({ fieldDomainPhotos: 0 });
     } finally {
       older.close();
     }

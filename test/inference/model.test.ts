@@ -64,6 +64,9 @@ describe('model registry and sessions', () => {
       .toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringContaining('"images"') });
     expect(await openError(modelsDir((c) => { c.outputs.embedding.name = 'logits'; })))
       .toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringContaining('"logits"') });
+    // MobileNetV2's file gives no cells of their own: a card naming some is refused.
+    expect(await openError(modelsDir((c) => { c.outputs.cells = { name: 'cells', shape: [-1, 1792, 7, 7] }; })))
+      .toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringContaining('no output "cells"') });
   });
 
   it('refuses an unavailable provider when one is asked for by name', async () => {

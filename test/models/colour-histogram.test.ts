@@ -30,7 +30,7 @@ describe('the colour histogram model', () => {
     const photos = await samplePhotos(mkdtempSync(join(tmpdir(), 'colour-')), 2);
     const input = new Float32Array(photos.length * model.inputLength);
     for (const [i, p] of photos.entries()) pixelsToTensor(await loadPixels(p, model.card.input), model.card.input, input, i * model.inputLength);
-    const { embeddings, featuremaps } = await model.run(input, photos.length, true);
+    const { embeddings, featuremaps } = await model.run(input, photos.length, { featuremaps: true });
     await model.close();
     const [colours, grid] = [216, 8];
     const expected = countedShares(input, photos.length, 64, 6, grid);

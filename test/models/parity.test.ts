@@ -44,25 +44,24 @@ function worstElementError(actual: Float32Array, expected: Float32Array): number
   return diff / scale;
 }
 
-async function reference(id: string, input: Float32Array, n: number): Promise<{ featuremap: Float32Array; embedding: Float32Array }> {
+/** The original model's feature map, its mean, and the cells' map (the card's cellsAt, or the feature map). */
+async function reference(id: string, input: Float32Array, n: number): Promise<{ featuremap: Float32Array; embedding: Float32Array; cells: Float32Array }> {
   const card = findModelCard(id);
   const converter = card.converter as { kind: 'tfjs-layers' | 'tfjs-graph'; modelDir: string; options: Record<string, unknown> };
   const { model, weightSpecs, weightData } = readTfjsArtifacts(join(nsfwModels, converter.modelDir.split('/').pop()!));
   const artifacts = { modelTopology: model.modelTopology as object, weightSpecs, weightData: new Uint8Array(weightData).buffer };
   const x = tf.tensor4d(input, [n, card.input.height, card.input.width, 3]);
-  const stopAt = String(converter.options.stopAt);
-  let nhwc: tf.Tensor4D;
+  const names = [String(converter.options.stopAt), String(converter.options.cellsAt ?? converter.options.stopAt)];
+  let nhwc: tf.Tensor4D[];
   if (converter.kind === 'tfjs-layers') {
     const full = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    nhwc = tf.model({ inputs: full.inputs, outputs: full.getLayer(stopAt).output as tf.SymbolicTensor }).predict(x) as tf.Tensor4D;
+    nhwc = tf.model({ inputs: full.inputs, outputs: names.map((l) => full.getLayer(l).output as tf.SymbolicTensor) }).predict(x) as tf.Tensor4D[];
   } else {
     const graph = await tf.loadGraphModel(tf.io.fromMemory({ ...artifacts, format: 'graph-model' } as tf.io.ModelArtifacts));
-    nhwc = graph.execute(x, stopAt) as tf.Tensor4D;
+    nhwc = graph.execute(x, names) as tf.Tensor4D[];
   }
-  return {
-    featuremap: tf.transpose(nhwc, [0, 3, 1, 2]).dataSync() as Float32Array,
-    embedding: tf.mean(nhwc, [1, 2]).dataSync() as Float32Array,
-  };
+  const nchw = (t: tf.Tensor4D) => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array;
+  return { featuremap: nchw(nhwc[0]!), embedding: tf.mean(nhwc[0]!, [1, 2]).dataSync() as Float32Array, cells: nchw(nhwc[1]!) };
 }
 
 describe.each(['inception-v3-mixed5', 'mobilenet-v2-140'])('ONNX model %s', (id) => {
@@ -77,12 +76,15 @@ describe.each(['inception-v3-mixed5', 'mobilenet-v2-140'])('ONNX model %s', (id)
     const model = await EmbeddingModel.open(id, { provider: 'cpu' });
     const input = new Float32Array(photos.length * model.inputLength);
     for (const [i, p] of photos.entries()) pixelsToTensor(await loadPixels(p, model.card.input), model.card.input, input, i * model.inputLength);
-    const ours = await model.run(input, photos.length, true);
+    const ours = await model.run(input, photos.length, { featuremaps: true, cells: true });
     const theirs = await reference(id, input, photos.length);
     expect(ours.featuremaps!.length).toBe(theirs.featuremap.length);
     expect(relativeError(ours.featuremaps!, theirs.featuremap)).toBeLessThan(TOLERANCE);
     expect(relativeError(ours.embeddings, theirs.embedding)).toBeLessThan(TOLERANCE);
     expect(worstElementError(ours.featuremaps!, theirs.featuremap)).toBeLessThan(1e-3);
+    expect(ours.cells!.length).toBe(theirs.cells.length);
+    expect(relativeError(ours.cells!, theirs.cells)).toBeLessThan(TOLERANCE);
+    expect(worstElementError(ours.cells!, theirs.cells)).toBeLessThan(1e-3);
     // Different photos must give different descriptors, or the comparison proves nothing.
     const dim = model.card.embeddingDim;
     expect(relativeError(ours.embeddings.slice(0, dim), ours.embeddings.slice(dim))).toBeGreaterThan(0.05);

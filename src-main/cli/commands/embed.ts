@@ -1,5 +1,5 @@
 import { catalogueRecipe, parseParts, setCatalogueRecipe } from '../../engine/identify/recipe';
-import { embedCatalogue } from '../../engine/jobs/embed-catalogue';
+import { describeFieldPhotos, embedCatalogue } from '../../engine/jobs/embed-catalogue';
 import type { Progress } from '../../engine/jobs/progress';
 import { optionalString, withCatalogue, type Command } from '../command';
 import { SESSION_OPTIONS, withDescriber } from './session-options';
@@ -32,6 +32,7 @@ export const embedCommand: Command = {
           .finally(() => io.progress(''));
         io.out(`Embedded ${summary.embedded} photo descriptors; ${summary.failed.length} photos failed.`);
         for (const f of summary.failed) io.out(`  photo ${f.photoId}: ${f.reason}`);
+        if (summary.fieldPhotos) io.out(describeFieldPhotos(summary.fieldPhotos));
         return summary.failed.length > 0 ? SOME_PHOTOS_FAILED : 0;
       });
     });

@@ -224,7 +224,8 @@ export class Catalogue {
 
   /**
    * Registers the model whose embeddings will be stored. A different file under a known id makes
-   * its stored embeddings meaningless, so they are dropped ('replaced').
+   * its stored embeddings meaningless, so they are dropped ('replaced'), with the pictures' cells
+   * it described and everything learned from them.
    */
   registerModel(card: { id: string; sha256: string }): 'added' | 'unchanged' | 'replaced' {
     return this.write(() => {
@@ -233,6 +234,8 @@ export class Catalogue {
       if (known === undefined) return 'added';
       if (known === card.sha256) return 'unchanged';
       this.sql.dropModelEmbeddings.run(card.id);
+      this.sql.dropModelCells.run({ id: card.id });
+      this.sql.dropModelArtifacts.run({ id: card.id });
       return 'replaced';
     });
   }
@@ -244,6 +247,11 @@ export class Catalogue {
       photoId: r.id as number,
       path: this.readablePath(r.original_path as string, r.managed_path ? this.resolveManagedPath(r.managed_path as string) : null),
     }));
+  }
+
+  /** The sha256 of the model file the stored embeddings of `modelId` come from; undefined when none were stored. */
+  modelSha(modelId: string): string | undefined {
+    return this.sql.model.get(modelId) as string | undefined;
   }
 
   /** Stores (or replaces) vectors in one transaction; all vectors of a model and preprocessing share one size. */

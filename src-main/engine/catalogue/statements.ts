@@ -35,6 +35,10 @@ export function prepareStatements(db: Database.Database) {
     upsertModel: s(`INSERT INTO models (id, card, sha256) VALUES (?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET card = excluded.card, sha256 = excluded.sha256, added_at = excluded.added_at`),
     dropModelEmbeddings: s(`DELETE FROM embeddings WHERE model_id = ?`),
+    // Cells and what was learned are keyed by the models they come from: "id:…", or recipeKey's
+    // "…:id:…,id:…" (a model's id follows the start, a colon or a comma).
+    dropModelCells: s(`DELETE FROM picture_cells WHERE substr(recipe, 1, length(@id) + 1) = @id || ':'`),
+    dropModelArtifacts: s(`DELETE FROM artifacts WHERE model_id = @id OR instr(':' || replace(key, ',', ':'), ':' || @id || ':') > 0`),
 
     missingEmbedding: s(`SELECT id, original_path, managed_path FROM photos p WHERE id > @after AND NOT EXISTS
       (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = @modelId AND e.preprocessing = @preprocessing)

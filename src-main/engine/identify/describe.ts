@@ -1,4 +1,5 @@
 import type { EmbeddedPhoto, PhotoInput, PhotoResult } from '../inference/embed';
+import { cellsOutput } from '../inference/model';
 import { EmbeddingPool, type PoolSettings } from '../inference/pool';
 import { UserError } from '../errors';
 import type { ModelCard } from '../models/card';
@@ -60,10 +61,10 @@ export class Describer {
     const views = this.recipe.flip ? 2 : 1;
     const inputs = photos.flatMap((p) => (this.recipe.flip ? [p, { ...p, flip: true }] : [p]));
     const pooled = (r: EmbeddedPhoto) => unit(r.embedding);
-    const shape = options.cells ? pool.card.outputs.featuremap.shape.slice(1) : undefined;
+    const shape = options.cells ? cellsOutput(pool.card).shape.slice(1) : undefined;
     let pending: PhotoResult[] = [];
     const gemP = part.pooling === 'gem' ? GEM_P : undefined;
-    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, gem: gemP, withFeaturemaps: options.cells, signal: options.signal })) {
+    for await (const batch of pool.embed(inputs, { batchSize: options.batchSize ?? 1, gem: gemP, withCells: options.cells, signal: options.signal })) {
       pending.push(...batch);
       const out: Described[] = [];
       for (; pending.length >= views; pending = pending.slice(views)) out.push(combineViews(pending.slice(0, views), pooled, shape));
@@ -73,7 +74,12 @@ export class Describer {
 
   /** Channels in one of the cell model's cells. */
   get cellChannels(): number {
-    return this.pool(this.cellModel).card.outputs.featuremap.shape[1]!;
+    return cellsOutput(this.pool(this.cellModel).card).shape[1]!;
+  }
+
+  /** Rows and columns of the cell model's grid of cells. */
+  get cellGrid(): number[] {
+    return cellsOutput(this.pool(this.cellModel).card).shape.slice(2);
   }
 
   /** The recipe's model whose cells carry local evidence (cellModelOf). */
@@ -118,9 +124,9 @@ export class Describer {
   }
 }
 
-/** The model with the finest feature-map grid: the one whose cells carry local evidence. */
+/** The model with the finest grid of cells (cellsOutput): the one whose cells carry local evidence. */
 export function cellModelOf(cards: readonly ModelCard[]): string {
-  const cells = (card: ModelCard) => card.outputs.featuremap.shape.slice(2).reduce((a, b) => a * b, 1);
+  const cells = (card: ModelCard) => cellsOutput(card).shape.slice(2).reduce((a, b) => a * b, 1);
   return cards.reduce((a, b) => (cells(b) > cells(a) ? b : a)).id;
 }
 
@@ -135,7 +141,7 @@ function combineViews(views: PhotoResult[], pooled: (r: EmbeddedPhoto) => Float3
   const vectors = embedded.map(pooled);
   const sum = new Float32Array(vectors[0].length);
   for (const v of vectors) for (let j = 0; j < sum.length; j++) sum[j] += v[j];
-  const cells = shape && featuremapCells(embedded[0].featuremap!, shape, embedded[1]?.featuremap);
+  const cells = shape && featuremapCells(embedded[0].cells!, shape, embedded[1]?.cells);
   return { path: views[0].path, vector: unit(sum), cells };
 }
 

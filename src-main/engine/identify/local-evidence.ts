@@ -79,13 +79,13 @@ export async function describePictures(catalogue: Catalogue, describer: Describe
  */
 export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described; rgb?: Uint8Array }[],
   choice: PictureChoice = 'all'): Promise<void> {
-  const { input, outputs } = describer.pool(describer.cellModel).card;
+  const { input } = describer.pool(describer.cellModel).card;
   const channels = describer.cellChannels;
   const rows = [];
   for (const { photoId, described, rgb } of pictures) {
     if (!('cells' in described) || !described.cells) continue;
     const mean = meanCell(described.cells, channels);
-    const kept = foregroundCells(rgb ?? await loadPixels(described.path, input), input.width, input.height, outputs.featuremap.shape.slice(2));
+    const kept = foregroundCells(rgb ?? await loadPixels(described.path, input), input.width, input.height, describer.cellGrid);
     rows.push({ photoId, mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(described.cells, channels, kept), channels) });
   }
   catalogue.writePictureCells(cellRecipe(describer, choice), rows);
@@ -107,7 +107,7 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
   const plain = new Map<number, number>();
   const objectOf = new Map(photos.map((p) => [p.photoId, p.objectId]));
   for (const id of catalogue.pictureCellMeans(recipe).keys()) if (objectOf.has(id)) plain.set(objectOf.get(id)!, (plain.get(objectOf.get(id)!) ?? 0) + 1);
-  const { input, outputs } = describer.pool(describer.cellModel).card;
+  const { input } = describer.pool(describer.cellModel).card;
   const unchecked = photos.filter((p) => !checked.has(p.photoId));
   const meter = new ProgressMeter(unchecked.length, options.onProgress, 'Looking for pictures on a plain background');
   for (let start = 0; start < unchecked.length; start += PICTURE_BATCH) {
@@ -117,7 +117,7 @@ export async function plainPictureCells(catalogue: Catalogue, describer: Describ
     for (const { photoId, objectId } of unchecked.slice(start, start + PICTURE_BATCH)) {
       // A photo that cannot be read is passed over for good, as one without a plain background.
       const rgb = (plain.get(objectId) ?? 0) < PLAIN_PER_OBJECT ? await loadPixels(catalogue.getPhoto(photoId)!.path, input).catch(() => undefined) : undefined;
-      const found = rgb && plainBackgroundCells(rgb, input.width, input.height, outputs.featuremap.shape.slice(2));
+      const found = rgb && plainBackgroundCells(rgb, input.width, input.height, describer.cellGrid);
       if (found) {
         plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
         wanted.set(photoId, rgb);

@@ -20,7 +20,7 @@ type ErrorData = UserErrorData | { code: 'INTERNAL'; what: string; hint: string 
 export type WorkerReply =
   | { kind: 'ready'; provider: string; skipped: { provider: string; reason: string }[] }
   | { kind: 'failed'; error: ErrorData }
-  | { kind: 'done'; job: number; results: ({ path: string; embedding: Float32Array; featuremap?: Float32Array } | { path: string; error: ErrorData })[] };
+  | { kind: 'done'; job: number; results: ({ path: string; embedding: Float32Array; featuremap?: Float32Array; cells?: Float32Array } | { path: string; error: ErrorData })[] };
 
 /** Errors cross to the caller as data; anything not a UserError is a bug, passed on as such. */
 const toData = (e: unknown): ErrorData => (isUserError(e) ? e.toData() : { code: 'INTERNAL', what: (e as Error).message, hint: '' });
@@ -33,7 +33,7 @@ try {
   port.on('message', async ({ job, photos, outputs }: WorkerRequest) => {
     try {
       const results = (await embedBatch(model, photos, outputs)).map((r) => ('error' in r ? { path: r.path, error: r.error.toData() } : r));
-      const transfer = results.flatMap((r) => ('embedding' in r ? [r.embedding.buffer, ...(r.featuremap ? [r.featuremap.buffer] : [])] : []));
+      const transfer = results.flatMap((r) => ('embedding' in r ? [r.embedding, r.featuremap, r.cells].flatMap((a) => (a ? [a.buffer] : [])) : []));
       port.postMessage({ kind: 'done', job, results } satisfies WorkerReply, transfer as ArrayBuffer[]);
     } catch (e) {
       port.postMessage({ kind: 'failed', error: toData(e) } satisfies WorkerReply);

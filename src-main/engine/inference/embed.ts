@@ -11,7 +11,7 @@ export interface PhotoInput extends LoadOptions {
   path: string;
 }
 
-export type EmbeddedPhoto = { path: string; embedding: Float32Array; featuremap?: Float32Array };
+export type EmbeddedPhoto = { path: string; embedding: Float32Array; featuremap?: Float32Array; cells?: Float32Array };
 export type PhotoResult = EmbeddedPhoto | { path: string; error: UserError };
 
 async function decode(model: EmbeddingModel, photo: PhotoInput): Promise<Buffer | UserError> {
@@ -26,6 +26,8 @@ async function decode(model: EmbeddingModel, photo: PhotoInput): Promise<Buffer 
 export interface BatchOutputs {
   /** Return each photo's feature map too. */
   withFeaturemaps?: boolean;
+  /** Return each photo's cells' map too (the card's `cells`, or its feature map). */
+  withCells?: boolean;
   /** Replace the model's pooled embedding by the GeM (this exponent) of its feature map. */
   gem?: number;
 }
@@ -51,12 +53,13 @@ export async function decodeBatch(model: EmbeddingModel, photos: PhotoInput[]): 
 
 /** Runs a decoded batch through the model in one call and pools each photo's result. */
 export async function runBatch(model: EmbeddingModel, { photos, decoded, rows, input }: DecodedBatch, outputs: BatchOutputs = {}): Promise<PhotoResult[]> {
-  const { withFeaturemaps = false, gem: gemP } = outputs;
-  const out = rows.size > 0 ? await model.run(input, rows.size, withFeaturemaps || gemP !== undefined) : undefined;
+  const { withFeaturemaps = false, withCells = false, gem: gemP } = outputs;
+  const out = rows.size > 0 ? await model.run(input, rows.size, { featuremaps: withFeaturemaps || gemP !== undefined, cells: withCells }) : undefined;
   const dim = model.card.embeddingDim;
   const [channels, height, width] = model.featuremapShape;
   const mapSize = channels * height * width;
   const featuremap = (row: number) => out!.featuremaps!.slice(row * mapSize, (row + 1) * mapSize);
+  const cellsSize = model.cellsShape.reduce((a, b) => a * b, 1);
   return decoded.map((d, i): PhotoResult => {
     const { path } = photos[i];
     if (isUserError(d)) return { path, error: d };
@@ -66,6 +69,7 @@ export async function runBatch(model: EmbeddingModel, { photos, decoded, rows, i
       // Pooling here, in the CPU's worker, spares sending a query's feature maps across threads.
       embedding: gemP === undefined ? out!.embeddings.slice(row * dim, (row + 1) * dim) : gem(featuremap(row), channels, height, width, gemP),
       featuremap: withFeaturemaps ? featuremap(row) : undefined,
+      cells: withCells ? out!.cells!.slice(row * cellsSize, (row + 1) * cellsSize) : undefined,
     };
   });
 }

@@ -9,6 +9,13 @@ export interface ModelOutputs {
   embeddings: Float32Array;
   /** [n, C, h, w] when asked for. */
   featuremaps?: Float32Array;
+  /** The cells' map, [n, C', h', w'], when asked for (the feature map itself unless the card names another). */
+  cells?: Float32Array;
+}
+
+export interface WantedMaps {
+  featuremaps?: boolean;
+  cells?: boolean;
 }
 
 /** An image model ready to run: its card, its session and the provider running it. */
@@ -38,15 +45,22 @@ export class EmbeddingModel {
     return this.card.outputs.featuremap.shape.slice(1);
   }
 
+  /** [C, h, w] of the map whose cells carry local evidence. */
+  get cellsShape(): number[] {
+    return cellsOutput(this.card).shape.slice(1);
+  }
+
   /** Runs `n` photos already laid out by `pixelsToTensor` in `input`. */
-  async run(input: Float32Array, n: number, withFeaturemaps = false): Promise<ModelOutputs> {
+  async run(input: Float32Array, n: number, wanted: WantedMaps = {}): Promise<ModelOutputs> {
     const { input: spec, outputs } = this.card;
     const dims = spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width];
-    const fetches = withFeaturemaps ? [outputs.embedding.name, outputs.featuremap.name] : [outputs.embedding.name];
-    const result = await this.session.run({ [spec.name]: new ort.Tensor('float32', input.subarray(0, n * this.inputLength), dims) }, fetches);
+    const cells = cellsOutput(this.card).name;
+    const fetches = new Set([outputs.embedding.name, ...(wanted.featuremaps ? [outputs.featuremap.name] : []), ...(wanted.cells ? [cells] : [])]);
+    const result = await this.session.run({ [spec.name]: new ort.Tensor('float32', input.subarray(0, n * this.inputLength), dims) }, [...fetches]);
     return {
       embeddings: result[outputs.embedding.name].data as Float32Array,
-      featuremaps: withFeaturemaps ? (result[outputs.featuremap.name].data as Float32Array) : undefined,
+      featuremaps: wanted.featuremaps ? (result[outputs.featuremap.name].data as Float32Array) : undefined,
+      cells: wanted.cells ? (result[cells].data as Float32Array) : undefined,
     };
   }
 
@@ -55,13 +69,18 @@ export class EmbeddingModel {
   }
 }
 
+/** The output whose cells carry local evidence: the card's `cells`, or its feature map. */
+export function cellsOutput(card: ModelCard): ModelCard['outputs']['featuremap'] {
+  return card.outputs.cells ?? card.outputs.featuremap;
+}
+
 /** A model whose inputs or outputs are not the ones its card names would give silent nonsense. */
 function checkAgainstCard(card: ModelCard, session: ort.InferenceSession, path: string): void {
   const problems: string[] = [];
   if (!session.inputNames.includes(card.input.name)) {
     problems.push(`it has no input "${card.input.name}" (it has ${session.inputNames.join(', ')})`);
   }
-  for (const out of [card.outputs.embedding, card.outputs.featuremap]) {
+  for (const out of [card.outputs.embedding, card.outputs.featuremap, ...(card.outputs.cells ? [card.outputs.cells] : [])]) {
     if (!session.outputNames.includes(out.name)) problems.push(`it has no output "${out.name}" (it has ${session.outputNames.join(', ')})`);
   }
   const input = session.inputMetadata.find((m) => m.name === card.input.name);

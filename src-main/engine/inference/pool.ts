@@ -176,7 +176,7 @@ export class EmbeddingPool {
     let next = 0;
     const fill = () => {
       while (next < photos.length && queue.length < this.workers.length * 2) {
-        queue.push(this.embedOnce(photos.slice(next, next + size), { withFeaturemaps: options.withFeaturemaps, gem: options.gem }));
+        queue.push(this.embedOnce(photos.slice(next, next + size), { withFeaturemaps: options.withFeaturemaps, withCells: options.withCells, gem: options.gem }));
         next += size;
       }
     };

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
+import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
 import { keepPictureCells } from '../identify/local-evidence';
 import { postprocessFor, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
@@ -14,6 +16,8 @@ export interface EmbedCatalogueOptions {
 export interface EmbedCatalogueSummary {
   embedded: number;
   failed: { photoId: number; path: string; reason: string }[];
+  /** Field photos learned with a model file since replaced: described again from their folder, or forgotten when it is gone. */
+  fieldPhotos?: { folder: string; learnedAgain: boolean };
 }
 
 /**
@@ -25,8 +29,10 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   const { parts, flip } = describer.recipe;
   // Identification re-ranks a centred catalogue by local evidence: its pictures' cells come from this same inference.
   const cellModel = rankedByLocalEvidence(catalogue, describer.recipe) ? describer.cellModel : undefined;
+  const field = fieldDomainStatus(catalogue, describer.recipe);
+  let replaced = false;
   const work = parts.map((part) => {
-    catalogue.registerModel(describer.pool(part.model).card);
+    replaced = catalogue.registerModel(describer.pool(part.model).card) === 'replaced' || replaced;
     const key = storageKey(part, flip);
     return { part, key, photos: catalogue.photosMissingEmbedding(part.model, key, Number.MAX_SAFE_INTEGER) };
   });
@@ -47,7 +53,19 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
       meter.advance(batch.length, part.model);
     }
   }
+  // A replaced model file took the field photos' descriptors with it (registerModel).
+  if (replaced && field) {
+    const learnedAgain = existsSync(field.folder);
+    if (learnedAgain) await learnFieldDomain(catalogue, describer, field.folder, { signal: options.signal, onProgress: options.onProgress });
+    summary.fieldPhotos = { folder: field.folder, learnedAgain };
+  }
   return summary;
+}
+
+/** What became of field photos learned with a replaced model file, in a sentence for the person embedding. */
+export function describeFieldPhotos(f: NonNullable<EmbedCatalogueSummary['fieldPhotos']>): string {
+  return f.learnedAgain ? `A model changed since the field photos were learned: those of ${f.folder} were described again.`
+    : `A model changed since the field photos were learned, and their folder ${f.folder} is gone: learn field photos again (artefact-lens domain, or Catalogue, Field photos in the app).`;
 }
 
 /** Whether identification will centre this catalogue (mostly single photos), and so re-rank it by local evidence. */

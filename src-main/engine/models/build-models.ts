@@ -14,7 +14,7 @@ import { convertLayersModel } from './convert/layers-model';
 import { DEFAULT_MODELS_DIR, listModelCards, sha256File } from './registry';
 import { readTfjsBundle } from './tfjs/bundle';
 
-const IO_NAMES = { inputName: 'input', embeddingName: 'embedding', featuremapName: 'featuremap' };
+const IO_NAMES = { inputName: 'input', embeddingName: 'embedding', featuremapName: 'featuremap', cellsName: 'cells' };
 
 /** Root folder of an installed package, found from its main entry. */
 function packageRoot(name: string): string {
@@ -43,7 +43,8 @@ export function convertCard(card: ModelCard): Uint8Array {
   const converter = card.converter!;
   if (converter.kind === 'colour-histogram') return buildColourHistogram(converter.options, IO_NAMES);
   const bundle = readTfjsBundle(sourceDir(card, converter.modelDir));
-  const options = { ...IO_NAMES, stopAt: String(converter.options.stopAt) };
+  const { stopAt, cellsAt } = converter.options;
+  const options = { ...IO_NAMES, stopAt: String(stopAt), cellsAt: cellsAt === undefined ? undefined : String(cellsAt) };
   return converter.kind === 'tfjs-layers' ? convertLayersModel(bundle, options) : convertGraphModel(bundle, options);
 }
 

@@ -39,7 +39,8 @@ export interface ModelCard {
   file: string;
   sha256: string;
   input: InputSpec;
-  outputs: { embedding: OutputSpec; featuremap: OutputSpec };
+  /** `cells`: the map whose cells carry local evidence, when not the feature map (an earlier, finer-grained layer). */
+  outputs: { embedding: OutputSpec; featuremap: OutputSpec; cells?: OutputSpec };
   embeddingDim: number;
   similarity: 'cosine';
   /** How to build the .onnx: from the source package's model folder, or written whole (a colour histogram); absent for models brought by a user. */
@@ -78,5 +79,6 @@ function validateCard(c: Partial<ModelCard>): string[] {
   if (c.outputs && (!c.outputs.embedding?.name || !c.outputs.featuremap?.name)) {
     problems.push('outputs.embedding and outputs.featuremap need a name');
   }
+  if (c.outputs?.cells && !(c.outputs.cells.name && c.outputs.cells.shape?.length === 4)) problems.push('outputs.cells needs a name and a shape [-1, C, h, w]');
   return problems;
 }

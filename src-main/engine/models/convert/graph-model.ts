@@ -28,7 +28,7 @@ const dataInputs = (node: GraphNode) => (node.input ?? []).filter((i) => !i.star
 export function convertGraphModel(bundle: TfjsBundle, options: ConvertOptions): Uint8Array {
   const nodes = (bundle.model.modelTopology as { node: GraphNode[] }).node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  if (!byName.has(options.stopAt)) throw new Error(`node ${options.stopAt} is not in the model`);
+  for (const name of [options.stopAt, options.cellsAt ?? options.stopAt]) if (!byName.has(name)) throw new Error(`node ${name} is not in the model`);
   const b = new OnnxGraphBuilder(options.stopAt);
   const tensors = new Map<string, Tensor>();
   const relu6 = { min: b.float('relu6_min', [0], []), max: b.float('relu6_max', [6], []) };
@@ -42,7 +42,9 @@ export function convertGraphModel(bundle: TfjsBundle, options: ConvertOptions): 
     tensors.set(name, t);
     return t;
   };
-  addOutputs(b, visit(options.stopAt), options);
+  const featuremap = visit(options.stopAt);
+  if (options.cellsAt && !tensors.has(options.cellsAt)) throw new Error(`node ${options.cellsAt} does not come before ${options.stopAt}`);
+  addOutputs(b, featuremap, options, options.cellsAt ? tensors.get(options.cellsAt) : undefined);
   return b.toBytes('artefact-lens tfjs-graph converter');
 }
 

@@ -33,7 +33,8 @@ export function convertLayersModel(bundle: TfjsBundle, options: ConvertOptions):
     const inputs = (layer.inbound_nodes[0] ?? []).map(([src]) => tensors.get(src)!);
     tensors.set(layer.name, convertLayer(b, layer, inputs, weight, options));
   }
-  addOutputs(b, tensors.get(options.stopAt)!, options);
+  if (options.cellsAt && !tensors.has(options.cellsAt)) throw new Error(`layer ${options.cellsAt} does not come before ${options.stopAt}`);
+  addOutputs(b, tensors.get(options.stopAt)!, options, options.cellsAt ? tensors.get(options.cellsAt) : undefined);
   return b.toBytes('artefact-lens tfjs-layers converter');
 }
 
