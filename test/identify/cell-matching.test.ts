@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_DIMS, CellSpace, featuremapCells, foregroundCells, meanCell, packCells, rerankByCells, unpackCells } from '../../src-main/engine/identify/cell-matching';
+import { CatalogueCells } from '../../src-main/engine/identify/local-evidence';
+import { stackRows } from '../../src-main/engine/search/vectors';
 import { randomMatrix } from '../search/synthetic';
 
 describe('local evidence from feature-map cells', () => {
@@ -35,6 +37,24 @@ describe('local evidence from feature-map cells', () => {
     const missing = await rerankByCells(candidates, query, space.dims, (id) => (id === 0 ? [] : [projected[id]!]));
     expect(missing[0]!.objectId).toBe(2);
     expect(missing.every((r) => Number.isFinite(r.local))).toBe(true);
+  });
+
+  it('learns where cells are compared from enough field photos, else from the catalogue pictures\' own cells', async () => {
+    const channels = 128;
+    const cells = new Map([1, 2, 3, 4].map((id) => [id, randomMatrix(20, channels, id)] as const));
+    const pictures = (ids: number[]) => ({
+      mean: meanCell(stackRows(ids.map((id) => cells.get(id)!)), channels),
+      means: new Map(ids.map((id) => [id, meanCell(cells.get(id)!, channels)])),
+      load: (wanted: readonly number[]) => new Map(wanted.map((id) => [id, cells.get(id)!])),
+    });
+    const field = (photos: number) => ({ photos, mean: meanCell(randomMatrix(30, channels, 7), channels), sample: randomMatrix(30, channels, 7) });
+    // A whitening keeps at most one direction fewer than the cells it learns from: 30 field cells, or the pictures' 80.
+    expect((await CatalogueCells.build(pictures([1, 2, 3, 4]), (id) => id, field(24))).space.dims).toBe(29);
+    expect((await CatalogueCells.build(pictures([1, 2, 3, 4]), (id) => id, field(5))).space.dims).toBe(79);
+    expect((await CatalogueCells.build(pictures([1, 2, 3, 4]), (id) => id)).space.dims).toBe(79);
+    // No picture could be read: nothing to learn from, the cells are only centred.
+    const none = await CatalogueCells.build(pictures([]), (id) => id);
+    expect([none.space.dims, none.space.projection]).toEqual([channels, undefined]);
   });
 
   it('keeps cells as int8 with a scale per cell, close to the originals', () => {

@@ -8,7 +8,11 @@ import { normaliseRows, stackRows } from '../search/vectors';
  * feature map's cells. Each catalogue picture's cells are looked for among the query's cells,
  * and the best global candidates are re-ranked by how many of them are found. On grocery-dev's
  * one-picture catalogue (964 shop photos) a helper study took top-1 from 42-45 % (global) to
- * 83 % with InceptionV3-mixed5's 17 x 17 cells; MobileNetV2's 7 x 7 grid was too coarse.
+ * 83 % with InceptionV3-mixed5's 17 x 17 cells; MobileNetV2's 7 x 7 grid was too coarse. The
+ * cells now come from InceptionV3's block mixed3 (the card's `cells`): the same grid, two blocks
+ * nearer the print on a package. Against mixed5's, grocery-dev's top-1 rose from 83.2 to 86.7 %
+ * (catalogue picture → train), 76 to 77 % (→ val), 81.7 to 87.5 % (catalogue + val → train) and
+ * 78 to 79 % (catalogue + train → val); mixed4's gave 74 % there, mixed2's (35 x 35) 77 and 84.1 %.
  */
 
 /** Dimensions a cell keeps after the learned projection. */
@@ -128,9 +132,11 @@ export function pickCells(cells: Float32Array, channels: number, kept: readonly 
 /**
  * Where cells are compared: each domain centred on its own mean cell (catalogue pictures share
  * a background, field photos their clutter and light), then whitened to CELL_DIMS on field
- * photos' cells. Whitened on the catalogue pictures' own cells instead (31 on grocery-dev), it
- * did worse than centring alone (the helper study: 82 % top-1 whitened on field photos, 75 %
- * centred only, 65-75 % whitened on the pictures), so without field photos cells are only centred.
+ * photos' cells, or without field photos on the catalogue pictures' own. With mixed5's cells the
+ * pictures' own did worse than centring alone (the helper study: 82 % top-1 whitened on field
+ * photos, 75 % centred only, 65-75 % whitened on the pictures); mixed3's need the whitening:
+ * bench:identify-field's val photos without field photos, 42 % centred only, 65 % whitened on
+ * the 31 pictures' cells (mixed5's centred: 67 %).
  */
 export class CellSpace {
   private constructor(readonly catalogueMean: Float32Array, readonly projection?: Postprocessor) {}

@@ -9,6 +9,8 @@ import type { Described, Describer } from './describe';
 const CELL_SAMPLE = 8000;
 /** Field photos needed to whiten the cell space on them. */
 const MIN_FIELD_PHOTOS = 20;
+/** Pictures read to learn a space from the catalogue's own cells: an even spread, enough for CELL_SAMPLE cells. */
+const OWN_SAMPLE_PICTURES = 200;
 /** Projected cells kept in memory between identifications (floats; about 200 MB). */
 const PROJECTED_BUDGET = 50_000_000;
 
@@ -194,6 +196,13 @@ export async function rerankByLocalEvidence<M extends Candidate>(matches: readon
   return rerankByCells(matches, query, cells.space.dims, (objectId) => byObject.get(objectId) ?? []);
 }
 
+/** An even sample of the pictures' own cells, from an even spread of at most OWN_SAMPLE_PICTURES of them. */
+function ownCells(pictures: PictureCells): Float32Array {
+  const ids = [...pictures.means.keys()];
+  const picked = Array.from({ length: Math.min(ids.length, OWN_SAMPLE_PICTURES) }, (_, i) => ids[Math.floor((i * ids.length) / Math.min(ids.length, OWN_SAMPLE_PICTURES))]!);
+  return spreadCells(stackRows([...pictures.load(picked).values()]), pictures.mean.length, CELL_SAMPLE);
+}
+
 function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float32Array {
   const all = new MeanCell(channels);
   for (const m of means.values()) all.add(m);
@@ -201,8 +210,8 @@ function meanOfMeans(means: Map<number, Float32Array>, channels: number): Float3
 }
 
 /**
- * The pictures' cells in a space whitened on field photos' cells if there are enough, else only
- * centred, grouped by the object each photo shows (`objectOf`). Each picture's cells are
+ * The pictures' cells in a space whitened on field photos' cells if there are enough, else on the
+ * pictures' own (CellSpace), grouped by the object each photo shows (`objectOf`). Each picture's cells are
  * projected the first time a query needs them, and kept while they fit PROJECTED_BUDGET.
  */
 export class CatalogueCells {
@@ -213,7 +222,9 @@ export class CatalogueCells {
     private readonly photosOf: Map<number, number[]>, readonly queryMean?: Float32Array) {}
 
   static async build(pictures: PictureCells, objectOf: (photoId: number) => number, field?: FieldCells): Promise<CatalogueCells> {
-    const space = field && field.photos >= MIN_FIELD_PHOTOS ? await CellSpace.fit(pictures.mean, field.sample, field.mean) : CellSpace.centred(pictures.mean);
+    const learnFrom = field && field.photos >= MIN_FIELD_PHOTOS ? field : { sample: ownCells(pictures), mean: pictures.mean };
+    // Fewer than two cells (no picture could be read) teach nothing: centred only.
+    const space = learnFrom.sample.length >= 2 * pictures.mean.length ? await CellSpace.fit(pictures.mean, learnFrom.sample, learnFrom.mean) : CellSpace.centred(pictures.mean);
     const photosOf = new Map<number, number[]>();
     for (const id of pictures.means.keys()) photosOf.set(objectOf(id), [...photosOf.get(objectOf(id)) ?? [], id]);
     return new CatalogueCells(space, pictures, photosOf, field?.mean);
