@@ -122,6 +122,8 @@ export interface ImportSummary {
 export interface EmbedSummary {
   embedded: number;
   failed: { photoId: number; reason: string }[];
+  /** What became of field photos learned with a model file since replaced, in a sentence; null when none were. */
+  fieldPhotos: string | null;
 }
 
 export interface TrainSummary {

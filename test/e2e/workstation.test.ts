@@ -125,6 +125,25 @@ describe.skipIf(!hasChromium)(hasChromium ? 'the workstation in a browser' : 'th
     await page.getByRole('tab', { name: 'Objects' }).click();
   });
 
+  it('asks for embedding again after an upgrade changed a model file, and describes the field photos again', async () => {
+    // As an earlier installation's model file left the catalogue.
+    const db = new Database(join(tmp.dir, 'oriental-museum.sqlite'));
+    try {
+      db.prepare("UPDATE models SET sha256 = 'earlier'").run();
+    } finally {
+      db.close();
+    }
+    await page.reload();
+    await page.getByTestId('nav-catalogue').click();
+    await containsText(page.getByTestId('embedding-status'), `0 of ${fixture.photos} photos embedded`);
+    await page.getByTestId('embed').click();
+    await containsText(page.getByTestId('embedding-status'), `${fixture.photos} of ${fixture.photos} photos embedded`, 90_000);
+    await containsText(page.getByTestId('embed-note'), `A model changed since the field photos were learned: those of ${join(tmp.dir, 'field')} were described again.`, 60_000);
+    await page.getByTestId('tab-field').click();
+    await containsText(page.getByTestId('field-domain-status'), `Learned from 3 photos in ${join(tmp.dir, 'field')}`);
+    await page.getByRole('tab', { name: 'Objects' }).click();
+  });
+
   it('finds objects by accession number and shows an object with its photos', async () => {
     await page.getByTestId('search').fill(fixture.heldOut.instanceId);
     await containsText(page.getByTestId('found'), '1 object');

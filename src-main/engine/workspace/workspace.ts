@@ -14,7 +14,7 @@ import { catalogueRecipe, DEFAULT_RECIPE, recipeKey, setCatalogueRecipe, storage
 import type { PhotoInput } from '../inference/embed';
 import type { PoolSettings } from '../inference/pool';
 import type { ProviderName } from '../inference/session';
-import { embedCatalogue } from '../jobs/embed-catalogue';
+import { describeFieldPhotos, embedCatalogue } from '../jobs/embed-catalogue';
 import { ProgressMeter } from '../jobs/progress';
 import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
 import { describeCalibration } from '../search/calibrate';
@@ -210,7 +210,7 @@ export class Workspace {
       objects: stats.objects,
       photos: stats.photos,
       subcollections: stats.subcollections,
-      embedding: embeddingStatus(recipe, stats),
+      embedding: embeddingStatus(recipe, stats, this.installed(catalogue)),
       classifier: classifierStatus(catalogue, recipe),
       fieldDomain: fieldDomainStatus(catalogue, recipe),
     };
@@ -256,7 +256,11 @@ export class Workspace {
     const describer = await this.describerFor(catalogueRecipe(catalogue));
     return this.jobs.start('embed', async (signal, report) => {
       const summary = await embedCatalogue(catalogue, describer, { signal, onProgress: report, batchSize: 8 });
-      return { embedded: summary.embedded, failed: summary.failed.slice(0, MAX_REPORTED_FAILURES).map((f) => ({ photoId: f.photoId, reason: f.reason })) };
+      return {
+        embedded: summary.embedded,
+        failed: summary.failed.slice(0, MAX_REPORTED_FAILURES).map((f) => ({ photoId: f.photoId, reason: f.reason })),
+        fieldPhotos: summary.fieldPhotos ? describeFieldPhotos(summary.fieldPhotos) : null,
+      };
     }, () => {
       this.announce();
       this.prepareIdentification();
@@ -314,6 +318,12 @@ export class Workspace {
     return this.describer!.opening;
   }
 
+  /** Whether the catalogue's descriptors of a model come from the installed file (an upgrade may have changed it). */
+  private installed(catalogue: Catalogue): (modelId: string) => boolean {
+    const installed = new Map(listModelCards(this.options.modelsDir ?? DEFAULT_MODELS_DIR).map((c) => [c.id, c.sha256]));
+    return (id) => [undefined, installed.get(id)].includes(catalogue.modelSha(id));
+  }
+
   private poolSettings(): PoolSettings {
     return { provider: this.options.provider, modelsDir: this.options.modelsDir, workers: this.options.workers };
   }
@@ -321,7 +331,7 @@ export class Workspace {
   private async identify(photos: { path: string; crop?: { x: number; y: number; width: number; height: number } }[], top?: number): Promise<Identification> {
     const catalogue = this.openCatalogue();
     const recipe = catalogueRecipe(catalogue);
-    if (embeddingStatus(recipe, catalogue.stats()).embedded === 0) {
+    if (embeddingStatus(recipe, catalogue.stats(), this.installed(catalogue)).embedded === 0) {
       throw new UserError('INVALID_ARGUMENT', 'No photo of this catalogue has been embedded yet, so there is nothing to compare with.',
         'Open the Catalogue page and press "Embed missing photos", then identify again.');
     }
@@ -374,9 +384,9 @@ export class Workspace {
   }
 }
 
-/** Photos with every descriptor the recipe needs (the fewest over its parts), and those without. */
-function embeddingStatus(recipe: DescriptorRecipe, stats: ReturnType<Catalogue['stats']>): EmbeddingStatus {
-  const counts = recipe.parts.map((p) => stats.embeddings.find((e) => e.modelId === p.model && e.preprocessing === storageKey(p, recipe.flip))?.count ?? 0);
+/** Photos with every descriptor the recipe needs (the fewest over its parts; none from a model file not `installed`), and those without. */
+function embeddingStatus(recipe: DescriptorRecipe, stats: ReturnType<Catalogue['stats']>, installed: (modelId: string) => boolean): EmbeddingStatus {
+  const counts = recipe.parts.map((p) => (installed(p.model) ? stats.embeddings.find((e) => e.modelId === p.model && e.preprocessing === storageKey(p, recipe.flip))?.count ?? 0 : 0));
   const embedded = Math.min(...counts);
   return { models: recipe.parts.map((p) => `${p.model} (${p.pooling})`), embedded, missing: stats.photos - embedded };
 }
