@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { makePhoto, REPO, tempDir } from '../helpers/files';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -46,6 +47,15 @@ describe('artefact-lens', () => {
     expect(stats.out).toContain('1 collections, 2 objects, 3 photos');
     expect(stats.out).toMatch(/Objects by number of photos:\n {2}1: 1\n {2}2: 1/);
     expect(JSON.parse(json.out)).toMatchObject({ objects: 2, photos: 3, photosPerObject: [0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0] });
+    // Descriptors an earlier installation's model file left are named as such.
+    const catalogue = Catalogue.open(join(tmp.dir, 'cat.sqlite'));
+    try {
+      catalogue.registerModel({ id: 'mobilenet-v2-140', sha256: 'earlier' });
+      catalogue.writeEmbeddings('mobilenet-v2-140', 'mean', catalogue.photosMissingEmbedding('mobilenet-v2-140', 'mean', 1).map(({ photoId }) => ({ photoId, vector: new Float32Array(4) })));
+    } finally {
+      catalogue.close();
+    }
+    expect((await cli('stats', '--db', 'cat.sqlite')).out).toContain('mobilenet-v2-140 (mean): 1, from another version of the model file: run embed');
   });
 
   it('fails with one line and a non-zero code for mistakes and unusable files', async () => {

@@ -1,12 +1,15 @@
 import type { CatalogueStats } from '../../engine/catalogue/catalogue';
+import { listModelCards } from '../../engine/models/registry';
 import { withCatalogue, type Command } from '../command';
 
-function describe(path: string, s: CatalogueStats): string[] {
+/** `current(modelId)`: whether the stored descriptors come from the installed model file. */
+function describe(path: string, s: CatalogueStats, current: (modelId: string) => boolean): string[] {
+  const stale = (modelId: string) => (current(modelId) ? '' : ', from another version of the model file: run embed');
   const lines = [
     `Catalogue ${path}`,
     `${s.collections} collections, ${s.objects} objects, ${s.photos} photos`,
     'Embeddings:',
-    ...(s.embeddings.length === 0 ? ['  none yet'] : s.embeddings.map((e) => `  ${e.modelId} (${e.preprocessing}): ${e.count}`)),
+    ...(s.embeddings.length === 0 ? ['  none yet'] : s.embeddings.map((e) => `  ${e.modelId} (${e.preprocessing}): ${e.count}${stale(e.modelId)}`)),
     'Sub-collections:',
     ...s.subcollections.map((c) => `  ${c.name ?? '(none)'}: ${c.objects} objects, ${c.photos} photos`),
     'Objects by number of photos:',
@@ -28,7 +31,8 @@ export const statsCommand: Command = {
   async run(values, io) {
     await withCatalogue(values, { readonly: true }, (catalogue) => {
       const stats = catalogue.stats();
-      io.out(values.json ? JSON.stringify(stats, null, 2) : describe(catalogue.path, stats).join('\n'));
+      const installed = new Map(listModelCards().map((c) => [c.id, c.sha256]));
+      io.out(values.json ? JSON.stringify(stats, null, 2) : describe(catalogue.path, stats, (id) => catalogue.modelSha(id) === installed.get(id)).join('\n'));
     });
   },
 };
