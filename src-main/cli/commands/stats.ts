@@ -2,9 +2,9 @@ import type { CatalogueStats } from '../../engine/catalogue/catalogue';
 import { listModelCards } from '../../engine/models/registry';
 import { withCatalogue, type Command } from '../command';
 
-/** `current(modelId)`: whether the stored descriptors come from the installed model file. */
-function describe(path: string, s: CatalogueStats, current: (modelId: string) => boolean): string[] {
-  const stale = (modelId: string) => (current(modelId) ? '' : ', from another version of the model file: run embed');
+/** `outdated(modelId)`: whether the stored descriptors come from another model file than the installed one. */
+function describe(path: string, s: CatalogueStats, outdated: (modelId: string) => boolean): string[] {
+  const stale = (modelId: string) => (outdated(modelId) ? ', from another version of the model file: run embed' : '');
   const lines = [
     `Catalogue ${path}`,
     `${s.collections} collections, ${s.objects} objects, ${s.photos} photos`,
@@ -32,7 +32,7 @@ export const statsCommand: Command = {
     await withCatalogue(values, { readonly: true }, (catalogue) => {
       const stats = catalogue.stats();
       const installed = new Map(listModelCards().map((c) => [c.id, c.sha256]));
-      io.out(values.json ? JSON.stringify(stats, null, 2) : describe(catalogue.path, stats, (id) => catalogue.modelSha(id) === installed.get(id)).join('\n'));
+      io.out(values.json ? JSON.stringify(stats, null, 2) : describe(catalogue.path, stats, (id) => catalogue.fromOtherModelFile(id, installed.get(id))).join('\n'));
     });
   },
 };

@@ -249,9 +249,13 @@ export class Catalogue {
     }));
   }
 
-  /** The sha256 of the model file the stored embeddings of `modelId` come from; undefined when none were stored. */
-  modelSha(modelId: string): string | undefined {
-    return this.sql.model.get(modelId) as string | undefined;
+  /**
+   * True when the stored embeddings of `modelId` come from another file than the one installed
+   * (its sha256, undefined when none is): an upgrade changed it, and they no longer compare.
+   */
+  fromOtherModelFile(modelId: string, installedSha: string | undefined): boolean {
+    const known = this.sql.model.get(modelId) as string | undefined;
+    return known !== undefined && known !== installedSha;
   }
 
   /** Stores (or replaces) vectors in one transaction; all vectors of a model and preprocessing share one size. */

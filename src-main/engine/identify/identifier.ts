@@ -150,7 +150,7 @@ export class Identifier {
         'Run `artefact-lens embed` (or Embed in the app): it embeds only what is missing. A catalogue without photos needs them imported first.');
     }
     // A model file changed since (an upgrade): its stored descriptors would not compare with a new photo's.
-    const changed = this.recipe.parts.filter((p) => this.catalogue.modelSha(p.model) !== this.describer.pool(p.model).card.sha256);
+    const changed = this.recipe.parts.filter((p) => this.catalogue.fromOtherModelFile(p.model, this.describer.pool(p.model).card.sha256));
     if (changed.length > 0) {
       throw new UserError('CATALOGUE_NOT_EMBEDDED', `The catalogue ${this.catalogue.path} was embedded with another version of ${changed.map((p) => p.model).join(' + ')} than the one installed.`,
         'Run `artefact-lens embed` (or Embed in the app): it describes the photos again with the installed model.');

@@ -1,6 +1,6 @@
 import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
-import { stackRows } from '../search/vectors';
+import { evenIndices, stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCellRows, type Candidate } from './cell-matching';
 import type { Described, Describer } from './describe';
@@ -33,9 +33,7 @@ export interface FieldCells {
 
 /** An even spread of up to `count` of the cells (`channels` wide). */
 function spreadCells(cells: Float32Array, channels: number, count: number): Float32Array {
-  const n = cells.length / channels;
-  const kept = Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
-  return pickCells(cells, channels, kept);
+  return pickCells(cells, channels, evenIndices(cells.length / channels, count));
 }
 
 /** Which catalogue pictures bring cells: all of them (a centred catalogue), or those on a plain background (a whitened one). */
@@ -199,7 +197,7 @@ export async function rerankByLocalEvidence<M extends Candidate>(matches: readon
 /** An even sample of the pictures' own cells, from an even spread of at most OWN_SAMPLE_PICTURES of them. */
 function ownCells(pictures: PictureCells): Float32Array {
   const ids = [...pictures.means.keys()];
-  const picked = Array.from({ length: Math.min(ids.length, OWN_SAMPLE_PICTURES) }, (_, i) => ids[Math.floor((i * ids.length) / Math.min(ids.length, OWN_SAMPLE_PICTURES))]!);
+  const picked = evenIndices(ids.length, OWN_SAMPLE_PICTURES).map((i) => ids[i]!);
   return spreadCells(stackRows([...pictures.load(picked).values()]), pictures.mean.length, CELL_SAMPLE);
 }
 

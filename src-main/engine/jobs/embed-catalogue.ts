@@ -30,9 +30,8 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   // Identification re-ranks a centred catalogue by local evidence: its pictures' cells come from this same inference.
   const cellModel = rankedByLocalEvidence(catalogue, describer.recipe) ? describer.cellModel : undefined;
   const field = fieldDomainStatus(catalogue, describer.recipe);
-  let replaced = false;
+  const registered = parts.map((part) => catalogue.registerModel(describer.pool(part.model).card));
   const work = parts.map((part) => {
-    replaced = catalogue.registerModel(describer.pool(part.model).card) === 'replaced' || replaced;
     const key = storageKey(part, flip);
     return { part, key, photos: catalogue.photosMissingEmbedding(part.model, key, Number.MAX_SAFE_INTEGER) };
   });
@@ -54,7 +53,7 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
     }
   }
   // A replaced model file took the field photos' descriptors with it (registerModel).
-  if (replaced && field) {
+  if (registered.includes('replaced') && field) {
     const learnedAgain = existsSync(field.folder);
     if (learnedAgain) await learnFieldDomain(catalogue, describer, field.folder, { signal: options.signal, onProgress: options.onProgress });
     summary.fieldPhotos = { folder: field.folder, learnedAgain };

@@ -4,7 +4,7 @@ import { symmetricEigen } from './eigen';
 import { copyOut } from './index';
 import { leadingAxes } from './principal-axes';
 import { timesTransposed, transposedTimes } from './products';
-import { normaliseInPlace, normaliseRows } from './vectors';
+import { evenIndices, normaliseInPlace, normaliseRows } from './vectors';
 
 /**
  * Descriptor post-processing learned from the catalogue itself.
@@ -150,10 +150,7 @@ function evenSample(rows: Float32Array, dims: number, max: number): Float32Array
   const n = rows.length / dims;
   if (n <= max) return rows.slice();
   const out = new Float32Array(max * dims);
-  for (let i = 0; i < max; i++) {
-    const r = Math.floor((i * n) / max);
-    out.set(rows.subarray(r * dims, (r + 1) * dims), i * dims);
-  }
+  evenIndices(n, max).forEach((r, i) => out.set(rows.subarray(r * dims, (r + 1) * dims), i * dims));
   return out;
 }
 

@@ -31,6 +31,12 @@ export function normaliseRows(m: Float32Array, dims: number): Float32Array {
   return m;
 }
 
+/** At most `count` of the indices 0 … n − 1, evenly spaced from 0 (deterministic). */
+export function evenIndices(n: number, count: number): number[] {
+  const kept = Math.min(n, count);
+  return Array.from({ length: kept }, (_, i) => Math.floor((i * n) / kept));
+}
+
 /** Row blocks one after another in one array. */
 export function stackRows(blocks: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));

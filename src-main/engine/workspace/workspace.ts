@@ -321,7 +321,7 @@ export class Workspace {
   /** Whether the catalogue's descriptors of a model come from the installed file (an upgrade may have changed it). */
   private installed(catalogue: Catalogue): (modelId: string) => boolean {
     const installed = new Map(listModelCards(this.options.modelsDir ?? DEFAULT_MODELS_DIR).map((c) => [c.id, c.sha256]));
-    return (id) => [undefined, installed.get(id)].includes(catalogue.modelSha(id));
+    return (id) => !catalogue.fromOtherModelFile(id, installed.get(id));
   }
 
   private poolSettings(): PoolSettings {
