@@ -59,6 +59,19 @@ describe('opening a catalogue', () => {
     upgraded.close();
   });
 
+  it('upgrades a catalogue of the third version, dropping the cells kept for two plain pictures an object', () => {
+    const made = seeded();
+    const cells = { photoId: 1, mean: new Uint8Array(4), cells: new Uint8Array(8) };
+    for (const recipe of ['m:cells+flip', 'm:cells+flip:plain']) made.writePictureCells(recipe, [cells]);
+    made.close();
+    const db = new Database(join(tmp.dir, 'c.sqlite'));
+    db.pragma('user_version = 3');
+    db.close();
+    const upgraded = Catalogue.open(join(tmp.dir, 'c.sqlite'));
+    expect([upgraded.pictureCellPhotos('m:cells+flip').size, upgraded.pictureCellPhotos('m:cells+flip:plain').size]).toEqual([1, 0]);
+    upgraded.close();
+  });
+
   it('upgrades a catalogue of the second version, forgetting which pictures were checked for a plain background', () => {
     const made = seeded();
     const [kept, checked] = [1, 2].map((id) => ({ photoId: id, mean: new Uint8Array(id === 1 ? 4 : 0), cells: new Uint8Array(id === 1 ? 8 : 0) }));

@@ -56,12 +56,12 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
     cache.close();
   });
 
-  it('re-ranks a catalogue of several photos an object by its pictures on a plain background, the queries standing for field photos', async () => {
+  it('re-ranks a catalogue of several photos an object by its packshots and its shop photos\' centres, the queries standing for field photos', async () => {
     const several: EvaluationOptions = { ...options, catalogueSplits: ['catalogue', 'train'], classifiers: ['prototype', 'linear'] };
     const [local, global] = [await evaluate(set, several), await evaluate(set, { ...several, localEvidence: false })];
     expect(local.variant.postprocess).toBe('whiten');
     expect(local.localEvidence).toEqual({ model: 'inception-v3-mixed5' });
-    expect(describeDescriptors(local)).toMatch(/local evidence \(its feature-map cells of the pictures on a plain background, the query photos standing for the field photos\)/);
+    expect(describeDescriptors(local)).toMatch(/local evidence \(its feature-map cells of the pictures on a plain background, cut out, and of the other photos' centres, the query photos standing for the field photos\)/);
     // Measured: 90 % against 66 % over the 29 shop photos.
     expect(top1(local)).toBeGreaterThan(top1(global) + 0.1);
     // A trained classifier is set aside where local evidence ranks, as identification sets it aside: the fused row is the prototype row.
@@ -71,9 +71,10 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
     };
     expect(figures('fused')).toEqual(figures('prototype'));
     expect(describeDescriptors(local)).toMatch(/their fused rows are the same, since identification then sets the instance classifier aside/);
-    // Only the packshots have a plain background: the shop photos were checked and keep no cells.
+    // Only the packshots have a plain background, and keep their object cut out; the shop photos keep their centres.
     const cache = Catalogue.open(join(tmp.dir, 'cache.sqlite'));
-    expect([cache.pictureCellPhotos('inception-v3-mixed5:cells+flip:plain').size, cache.pictureCellMeans('inception-v3-mixed5:cells+flip:plain').size]).toEqual([32, 8]);
+    const kept = (as: string) => cache.pictureCellMeans(`inception-v3-mixed5:cells+flip:${as}`).size;
+    expect([cache.pictureCellPhotos('inception-v3-mixed5:cells+flip:cut-out').size, kept('cut-out'), kept('centre')]).toEqual([32, 8, 24]);
     cache.close();
   });
 

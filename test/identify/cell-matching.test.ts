@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_DIMS, CellSpace, featuremapCells, foregroundCells, meanCell, packCells, rerankByCells, unpackCells } from '../../src-main/engine/identify/cell-matching';
+import { CELL_DIMS, CellSpace, centralCells, featuremapCells, foregroundCells, meanCell, packCells, rerankByCells, unpackCells } from '../../src-main/engine/identify/cell-matching';
 import { CatalogueCells } from '../../src-main/engine/identify/local-evidence';
 import { stackRows } from '../../src-main/engine/search/vectors';
 import { randomMatrix } from '../search/synthetic';
+
+/** An object's one picture, cut out. */
+const only = (cells: Float32Array) => ({ cutOuts: [cells], centres: [] });
 
 describe('local evidence from feature-map cells', () => {
   it('turns a channels x height x width map into one unit cell per position, the mirror turned back and averaged in', () => {
@@ -23,7 +26,7 @@ describe('local evidence from feature-map cells', () => {
     // The query shows picture 2's first 15 cells among clutter: picture 2 wins although its global score is last.
     const query = await space.project(new Float32Array([...pictures[2]!.subarray(0, 15 * channels), ...randomMatrix(30, channels, 99)]));
     const candidates = [0, 1, 2, 3].map((objectId, i) => ({ objectId, score: [0.5, 0.45, 0.3, 0.44][i]!, rank: i + 1 }));
-    const ranked = await rerankByCells(candidates, query, space.dims, (id) => [projected[id]!]);
+    const ranked = await rerankByCells(candidates, query, space.dims, (id) => only(projected[id]!));
     expect(ranked[0]).toMatchObject({ objectId: 2, rank: 1, score: 0.3 });
     expect(ranked.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
     expect(ranked[0]!.local).toBeGreaterThan(Math.max(...ranked.slice(1).map((r) => r.local)));
@@ -32,11 +35,38 @@ describe('local evidence from feature-map cells', () => {
     const plainPictures = await Promise.all(pictures.map((p) => plain.project(p, plain.catalogueMean)));
     const plainQuery = await plain.project(new Float32Array([...pictures[2]!.subarray(0, 15 * channels), ...randomMatrix(30, channels, 99)]));
     expect(plain.dims).toBe(channels);
-    expect((await rerankByCells(candidates, plainQuery, plain.dims, (id) => [plainPictures[id]!]))[0]!.objectId).toBe(2);
+    expect((await rerankByCells(candidates, plainQuery, plain.dims, (id) => only(plainPictures[id]!)))[0]!.objectId).toBe(2);
     // An object without readable pictures neither wins nor breaks the order.
-    const missing = await rerankByCells(candidates, query, space.dims, (id) => (id === 0 ? [] : [projected[id]!]));
+    const missing = await rerankByCells(candidates, query, space.dims, (id) => (id === 0 ? { cutOuts: [], centres: [] } : only(projected[id]!)));
     expect(missing[0]!.objectId).toBe(2);
     expect(missing.every((r) => Number.isFinite(r.local))).toBe(true);
+  });
+
+  it('weighs the centres of shop photos on their own scale, and an object without one by its cut-out picture', async () => {
+    const channels = 64;
+    const space = CellSpace.centred(new Float32Array(channels));
+    const unit = async (rows: Float32Array) => space.project(rows, new Float32Array(channels));
+    const [shelf, ...objects] = await Promise.all([0, 1, 2, 3, 4].map((i) => unit(randomMatrix(12, channels, 40 + i))));
+    // Objects 0-2 have a packshot and a shop photo whose centre shows 4 of the object's cells among
+    // 8 of the shelf every shop photo shares; object 3 has its packshot only.
+    const centre = async (o: number) => unit(new Float32Array([...objects[o]!.subarray(0, 4 * channels), ...shelf!.subarray(0, 8 * channels)]));
+    const cells = await Promise.all([0, 1, 2, 3].map(async (o) => ({ cutOuts: [objects[o]!], centres: o < 3 ? [await centre(o)] : [] })));
+    // The query: a shop photo of object 3, half of it, on the shelf.
+    const query = await unit(new Float32Array([...objects[3]!.subarray(0, 6 * channels), ...shelf!]));
+    const candidates = [0, 1, 2, 3].map((objectId, i) => ({ objectId, score: 0.5 - 0.01 * i, rank: i + 1 }));
+    const ranked = await rerankByCells(candidates, query, channels, (id) => cells[id]!);
+    expect(ranked[0]!.objectId).toBe(3);
+    // The best of either kind (both taken as cut-outs): the shelf the centres find puts another object first.
+    const oneKind = await rerankByCells(candidates, query, channels, (id) => ({ cutOuts: [...cells[id]!.cutOuts, ...cells[id]!.centres], centres: [] }));
+    expect(oneKind[0]!.objectId).not.toBe(3);
+    // A query of object 1's shop photo finds its centre: object 1 wins.
+    const ofObject1 = await rerankByCells(candidates, await centre(1), channels, (id) => cells[id]!);
+    expect(ofObject1[0]!.objectId).toBe(1);
+  });
+
+  it('takes the middle 60 % of the rows and columns as a photo\'s centre', () => {
+    expect(centralCells([5, 5])).toEqual([6, 7, 8, 11, 12, 13, 16, 17, 18]);
+    expect(centralCells([17, 17])).toHaveLength(11 * 11);
   });
 
   it('learns where cells are compared from enough field photos, else from the catalogue pictures\' own cells', async () => {
@@ -45,6 +75,7 @@ describe('local evidence from feature-map cells', () => {
     const pictures = (ids: number[]) => ({
       mean: meanCell(stackRows(ids.map((id) => cells.get(id)!)), channels),
       means: new Map(ids.map((id) => [id, meanCell(cells.get(id)!, channels)])),
+      centres: new Set<number>(),
       load: (wanted: readonly number[]) => new Map(wanted.map((id) => [id, cells.get(id)!])),
     });
     const field = (photos: number) => ({ photos, mean: meanCell(randomMatrix(30, channels, 7), channels), sample: randomMatrix(30, channels, 7) });

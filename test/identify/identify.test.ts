@@ -1,5 +1,6 @@
 import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
 import { runImport } from '../../src-main/engine/catalogue/import';
@@ -16,6 +17,12 @@ import type { Progress } from '../../src-main/engine/jobs/progress';
 import { tempDir } from '../helpers/files';
 import { randomMatrix } from '../search/synthetic';
 import { COIL, hasCoil, manifestRows, syntheticPhoto, syntheticView } from '../helpers/photos';
+
+/** A photo of clutter everywhere, with no plain background. */
+async function clutter(path: string): Promise<string> {
+  await sharp(Uint8Array.from({ length: 160 * 160 * 3 }, (_, i) => (i * 37 + Math.floor(i / 480) * 91) % 256), { raw: { width: 160, height: 160, channels: 3 } }).png().toFile(path);
+  return path;
+}
 
 /** Six COIL objects photographed every 60 degrees; the views in between are held out as queries. */
 const OBJECTS = ['coil-002', 'coil-003', 'coil-004', 'coil-005', 'coil-006', 'coil-007'];
@@ -138,7 +145,7 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     await expect(identifier.identify([{ path: bad }])).rejects.toMatchObject({ code: 'NOT_AN_IMAGE', message: expect.stringContaining('bad.jpg') });
   });
 
-  it('re-ranks by its pictures on a plain background once field photos are learned, two an object', async () => {
+  it('re-ranks by its pictures cut out from a plain background once field photos are learned', async () => {
     const before = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
     expect(before.local).toBe(false);
     // Every picture's cells kept, as by a catalogue that had one photo an object: not taken for the plain ones.
@@ -154,16 +161,28 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     // Several photos an object: the warning about one-picture catalogues does not apply.
     expect(answer.ranking).toMatch(/^Ranked by local evidence/);
     expect(answer.ranking).not.toContain('one picture per object');
-    // Each of the 36 embedded photos was checked once; the first two on a plain background of each of the 6 objects keep their cells (COIL's are on black).
-    const cells = 'inception-v3-mixed5:cells+flip:plain';
-    expect(catalogue.pictureCellPhotos(cells).size).toBe(36);
-    expect(catalogue.pictureCellMeans(cells).size).toBe(2 * 6);
+    // Each of the 36 embedded photos was checked once: COIL's are on black, so all keep their object cells, cut out, and none its centre.
+    const cells = 'inception-v3-mixed5:cells+flip';
+    expect(catalogue.pictureCellPhotos(`${cells}:cut-out`).size).toBe(36);
+    expect(catalogue.pictureCellMeans(`${cells}:cut-out`).size).toBe(36);
+    expect(catalogue.pictureCellPhotos(`${cells}:centre`).size).toBe(0);
     // A classifier trained now is set aside while local evidence ranks, and the answer says so.
     const trained = new Identifier(catalogue, describer);
     await trained.trainClassifier({ epochs: 5 });
     const aside = await trained.identify([{ path: join(COIL, queries[0].image_path) }]);
     expect(aside).toMatchObject({ classifier: 'set aside', local: true });
     expect(aside.ranking).toMatch(/The instance classifier is set aside/);
+    // Photos added now keep their cells as embedding describes them, from the same inference: a
+    // COIL view its object cut out, a photo with no plain background its centre.
+    const added = join(tmp.dir, 'added.csv');
+    const view = queries.find((q) => q.instance_id === 'coil-002')!;
+    writeFileSync(added, ['image_path,instance_id', `${join(COIL, view.image_path)},coil-002`,
+      `${await clutter(join(tmp.dir, 'shop.png'))},coil-002`].join('\n'));
+    await runImport(catalogue, planFromManifest(added));
+    await embedCatalogue(catalogue, describer);
+    const photos = catalogue.listObjects({ limit: 100 }).objects.reduce((n, o) => n + o.photoCount, 0);
+    expect([catalogue.pictureCellPhotos(`${cells}:cut-out`).size, catalogue.pictureCellMeans(`${cells}:cut-out`).size, catalogue.pictureCellMeans(`${cells}:centre`).size])
+      .toEqual([photos, photos - 1, 1]);
   });
 });
 

@@ -6,7 +6,7 @@ import { SESSION_OPTIONS, withDescriber } from './session-options';
 
 export const domainCommand: Command = {
   name: 'domain',
-  summary: 'Learn the field domain from a folder of unlabelled photos taken the way queries are (helps single-photo catalogues; with several photos an object, brings local evidence from pictures on a plain background).',
+  summary: 'Learn the field domain from a folder of unlabelled photos taken the way queries are (helps single-photo catalogues; with several photos an object, brings local evidence from pictures on a plain background and the other photos\' centres).',
   usage: '--db FILE --folder DIR',
   options: {
     db: { type: 'string', value: 'FILE', description: 'The catalogue (.sqlite).' },
@@ -23,7 +23,7 @@ export const domainCommand: Command = {
         io.out('Where the catalogue has mostly one photo per object, identification now centres query photos on these (the catalogue on its own),'
           + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them`
           + ' and weighs the local evidence it re-ranks by on their feature-map cells.');
-        io.out('Where objects have several photos, their pictures on a plain background now re-rank answers by local evidence too.');
+        io.out('Where objects have several photos, their pictures on a plain background and the other photos\' centres now re-rank answers by local evidence too.');
       });
     });
   },

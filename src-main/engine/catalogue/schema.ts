@@ -108,6 +108,11 @@ const MIGRATIONS: readonly string[] = [
   -- a one-photo catalogue; they now have their own (cellRecipe). The checks are made again there.
   DELETE FROM picture_cells WHERE length(cells) = 0;
   `,
+  `
+  -- Several-photo catalogues kept the cells of two pictures an object on a plain background; each
+  -- photo now keeps its object cut out or its centre, under recipes of their own (cellRecipe).
+  DELETE FROM picture_cells WHERE recipe LIKE '%:plain';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

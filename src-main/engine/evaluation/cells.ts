@@ -1,7 +1,7 @@
 import { Catalogue } from '../catalogue/catalogue';
 import { packCells, unpackCellRows } from '../identify/cell-matching';
 import { Describer, cellModelOf, queryCentre } from '../identify/describe';
-import { FieldCellSampler, heldPictureCells, pictureCells, plainPictureCells, type FieldCells, type PictureCells, type PictureChoice } from '../identify/local-evidence';
+import { FieldCellSampler, cutOutsAndCentres, heldPictureCells, pictureCells, type FieldCells, type PictureCells, type PictureChoice } from '../identify/local-evidence';
 import { DEFAULT_RECIPE } from '../identify/recipe';
 import type { PoolSettings } from '../inference/pool';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
@@ -19,7 +19,7 @@ export interface EvaluationCells {
 }
 
 export interface CellPhotos {
-  catalogue: readonly { photoId: number; objectId: number }[];
+  catalogue: readonly number[];
   /** Which catalogue photos bring cells, as identification picks them: all (a centred catalogue) or those on a plain background. */
   pictures: PictureChoice;
   field: readonly number[];
@@ -66,8 +66,7 @@ async function gatherCells(cachePath: string, settings: PoolSettings, photos: Ce
   });
   try {
     // Held in memory: the evaluation cache closes once the cells are gathered.
-    const pictures = heldPictureCells(photos.pictures === 'plain' ? await plainPictureCells(catalogue, describer, photos.catalogue, options)
-      : await pictureCells(catalogue, describer, photos.catalogue.map((p) => p.photoId), options));
+    const pictures = heldPictureCells(await (photos.pictures === 'plain' ? cutOutsAndCentres : pictureCells)(catalogue, describer, photos.catalogue, options));
     const channels = describer.cellChannels;
     const field = new Set(photos.field);
     const queries = new Set(photos.queries);

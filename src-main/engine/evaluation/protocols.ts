@@ -155,7 +155,7 @@ export function describeDescriptors(result: Pick<EvaluationResult, 'variant' | '
   const pictures = result.variant.postprocess === 'centre' ? 'such a catalogue' : 'a catalogue whose queries come from elsewhere (field photos learned)';
   return `${describeVariant(result.variant)}. ${'model' in local
     ? `As identification does for ${pictures}, the prototype rows of entries with ${local.model} are re-ranked by local evidence (its feature-map cells`
-      + `${result.variant.postprocess === 'centre' ? '' : ' of the pictures on a plain background, the query photos standing for the field photos'})`
+      + `${result.variant.postprocess === 'centre' ? '' : ' of the pictures on a plain background, cut out, and of the other photos\' centres, the query photos standing for the field photos'})`
       + `${localEvidenceSetsClassifierAside(result.variant.postprocess) ? '; their fused rows are the same, since identification then sets the instance classifier aside' : ''}`
     : `Identification also re-ranks ${pictures} by local evidence (feature-map cells), which this evaluation leaves out: ${local.leftOut}`}`;
 }
@@ -177,8 +177,7 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   if (!options.models.some((m) => m.includes(model))) return leftOut(`it uses ${model}'s cells, and no entry has that model`);
   const ids = (rows: readonly number[]) => [...new Set(rows)].map((r) => set.photos[r]!.photoId);
   const queries = folds.flatMap((f) => f.split.test);
-  const catalogue = [...new Set(folds.flatMap((f) => f.split.train))].map((r) => ({ photoId: set.photos[r]!.photoId, objectId: set.photos[r]!.objectId }));
-  const cells = await set.cells.gather({ catalogue, pictures: centred ? 'all' : 'plain', field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
+  const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), pictures: centred ? 'all' : 'plain', field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
     { signal: options.signal, onProgress: options.onProgress });
   return { cells: { ...cells, model }, reported: { model } };
 }

@@ -17,8 +17,15 @@ import { normaliseRows, stackRows } from '../search/vectors';
 
 /** Dimensions a cell keeps after the learned projection. */
 export const CELL_DIMS = 256;
-/** Weight of the local score's z-score against the global one's. */
-const LOCAL_WEIGHT = 3;
+/**
+ * Weight of each kind of local evidence's z-score against the global score's: pictures cut out
+ * from a plain background, and the centres of photos taken in surroundings (weaker evidence:
+ * their cells hold some surroundings too). Grocery-dev top-1, catalogue + train → val and
+ * catalogue + val → train: 3 and 1.5, 87 and 88.3 %; 2 and 1, 87 and 86.9 %; 1.5 and 1.5, 86 % on val.
+ */
+const LOCAL_WEIGHTS = { cutOuts: 3, centres: 1.5 } as const;
+/** Share of a photo's rows and of its columns, in the middle, that make its centre. */
+const CENTRE_SHARE = 0.6;
 
 /**
  * A photo's cells, one row per grid position (channels wide): the feature map averaged with the
@@ -122,6 +129,20 @@ function objectCells(rgb: Uint8Array, width: number, height: number, [rows, colu
   };
 }
 
+/**
+ * The cells in the middle CENTRE_SHARE of a photo's grid: a photo taken of an object, in its
+ * surroundings, centres it. Grocery-dev's shop photos in the catalogue (catalogue + train → val)
+ * brought top-1 from 79 % (their cells left out) to 83 % with the middle 60 %, 79 % with the
+ * middle 80 % and 80 % with the middle 40 %; with every cell, 44 % (each object ranked by the
+ * best of its pictures, before the kinds were weighed apart: 87 % so).
+ */
+export function centralCells([rows, columns]: readonly number[]): number[] {
+  const [top, left] = [rows, columns].map((n) => Math.round(((1 - CENTRE_SHARE) / 2) * n));
+  const cells: number[] = [];
+  for (let y = top; y < rows - top; y++) for (let x = left; x < columns - left; x++) cells.push(y * columns + x);
+  return cells;
+}
+
 /** The rows `kept` of cells `channels` wide. */
 export function pickCells(cells: Float32Array, channels: number, kept: readonly number[]): Float32Array {
   const out = new Float32Array(kept.length * channels);
@@ -173,10 +194,12 @@ function foundShare(similarities: Float32Array, queryCells: number, from: number
   return sum / (to - from);
 }
 
+/** z-scores of the finite values among them; the others stay NaN. */
 function zScores(values: readonly number[]): number[] {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) || 1;
-  return values.map((v) => (v - mean) / sd);
+  const finite = values.filter(Number.isFinite);
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  const sd = Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / finite.length) || 1;
+  return values.map((v) => (Number.isFinite(v) ? (v - mean) / sd : NaN));
 }
 
 export interface Candidate {
@@ -185,28 +208,44 @@ export interface Candidate {
   rank: number;
 }
 
+/** An object's pictures' projected cells, by kind: cut out from a plain background, or a photo's centre (centralCells). */
+export interface ObjectCells {
+  cutOuts: Float32Array[];
+  centres: Float32Array[];
+}
+
+const KINDS = ['cutOuts', 'centres'] as const;
+
 /**
- * Re-ranks candidates by z(global score) + LOCAL_WEIGHT · z(local score), where an object's
- * local score is the best of its photos' (`cellsOf` gives each photo's projected cells).
+ * Re-ranks candidates by z(global score) + Σ weight · z(local score) over the kinds of local
+ * evidence (LOCAL_WEIGHTS), where an object's local score of a kind is its best photo's of that
+ * kind. Each kind is z-scored on its own: a centre's cells also find the surroundings every shop
+ * photo shares, so the best of both kinds favoured objects with shop photos (grocery-dev,
+ * catalogue + val → train: 82.5 % top-1, against 88.3 % so). An object without photos of one
+ * kind counts its other kind's z-score there; a kind no candidate has is left out.
  */
 export async function rerankByCells<M extends Candidate>(candidates: readonly M[], query: Float32Array, dims: number,
-  cellsOf: (objectId: number) => Float32Array[]): Promise<(M & { local: number })[]> {
+  cellsOf: (objectId: number) => ObjectCells): Promise<(M & { local: number })[]> {
   if (candidates.length < 2) return candidates.map((c) => ({ ...c, local: 0 }));
-  const photos = candidates.map((c) => cellsOf(c.objectId));
-  const stacked = stackRows(photos.flat());
+  const objects = candidates.map((c) => cellsOf(c.objectId));
+  const similarities = await timesTransposed(stackRows(objects.flatMap((o) => KINDS.flatMap((k) => o[k]))), query, dims);
   const queryCells = query.length / dims;
-  const similarities = await timesTransposed(stacked, query, dims);
   let row = 0;
-  const local = photos.map((ofObject) => Math.max(...ofObject.map((p) => {
-    const cells = p.length / dims;
-    row += cells;
-    return foundShare(similarities, queryCells, row - cells, row);
-  })));
+  const best = objects.map((o) => KINDS.map((k) => o[k].reduce((most, photo) => {
+    row += photo.length / dims;
+    return Math.max(most, foundShare(similarities, queryCells, row - photo.length / dims, row));
+  }, -Infinity)));
+  const z = KINDS.map((_, k) => zScores(best.map((b) => b[k]!)));
+  const local = best.map((_, i) => KINDS.reduce((sum, kind, k) => {
+    if (!z[k]!.some(Number.isFinite)) return sum;
+    const own = z[k]![i]!;
+    return sum + LOCAL_WEIGHTS[kind] * (Number.isFinite(own) ? own : z[1 - k]![i]!);
+  }, 0));
   // An object whose pictures could not be read brings no evidence: it counts as the weakest.
-  const weakest = Math.min(...local.filter(Number.isFinite));
+  const weakest = Math.min(0, ...local.filter(Number.isFinite));
   const evidence = local.map((v) => (Number.isFinite(v) ? v : weakest));
-  const [zg, zl] = [zScores(candidates.map((c) => c.score)), zScores(evidence)];
-  return candidates.map((c, i) => ({ ...c, local: evidence[i]!, fused: zg[i]! + LOCAL_WEIGHT * zl[i]! }))
+  const global = zScores(candidates.map((c) => c.score));
+  return candidates.map((c, i) => ({ ...c, local: evidence[i]!, fused: global[i]! + evidence[i]! }))
     .sort((a, b) => b.fused - a.fused || a.rank - b.rank)
     .map(({ fused: _, ...c }, i) => ({ ...c, rank: i + 1 }) as M & { local: number });
 }

@@ -13,7 +13,7 @@ import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { fieldCells, fieldDomain, fieldDomainStatus } from './field-domain';
-import { CatalogueCells, pictureCells, plainPictureCells, rerankByLocalEvidence } from './local-evidence';
+import { CatalogueCells, cutOutsAndCentres, pictureCells, rerankByLocalEvidence } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, localEvidenceSetsClassifierAside, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
@@ -183,14 +183,15 @@ export class Identifier {
 
   /**
    * What re-ranks by local evidence: a centred catalogue's pictures, all of them; a whitened
-   * one's pictures on a plain background, once field photos say queries come from elsewhere (on
-   * grocery-dev they helped photos from other shops and cost photos from the catalogue's own).
+   * one's pictures cut out from a plain background and its other photos' centres, once field
+   * photos say queries come from elsewhere (on grocery-dev they helped photos from other shops
+   * and cost photos from the catalogue's own).
    */
   private async localEvidence(rows: { photoIds: Int32Array; objectIds: Int32Array }, postprocess: DescriptorRecipe['postprocess']): Promise<CatalogueCells | undefined> {
     const field = fieldDomainStatus(this.catalogue, this.recipe) !== null;
     const objectOf = new Map(Array.from(rows.photoIds, (id, row) => [id, rows.objectIds[row]!]));
     const pictures = postprocess === 'centre' ? await pictureCells(this.catalogue, this.describer, Array.from(rows.photoIds))
-      : field ? await plainPictureCells(this.catalogue, this.describer, Array.from(objectOf, ([photoId, objectId]) => ({ photoId, objectId }))) : undefined;
+      : field ? await cutOutsAndCentres(this.catalogue, this.describer, Array.from(rows.photoIds)) : undefined;
     if (!pictures || pictures.means.size === 0) return undefined;
     return CatalogueCells.build(pictures, (id) => objectOf.get(id)!, field ? fieldCells(this.catalogue, this.recipe, this.describer.cellChannels) : undefined);
   }

@@ -2,7 +2,7 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { loadPixels } from '../inference/image';
 import { evenIndices, stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { CellSpace, MeanCell, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCellRows, type Candidate } from './cell-matching';
+import { CellSpace, MeanCell, centralCells, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCellRows, type Candidate, type ObjectCells } from './cell-matching';
 import type { Described, Describer } from './describe';
 
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
@@ -16,11 +16,13 @@ const PROJECTED_BUDGET = 50_000_000;
 
 /**
  * The catalogue pictures' cells (square-rooted, unit, not yet projected): each picture's mean
- * over all its cells, the mean of those, and each picture's object cells, read when asked for.
+ * over all its cells, the mean of those, and each picture's object cells, read when asked for;
+ * `centres`, the pictures whose cells are their centre's (centralCells), not a cut-out's.
  */
 export interface PictureCells {
   mean: Float32Array;
   means: Map<number, Float32Array>;
+  centres: ReadonlySet<number>;
   load(photoIds: readonly number[]): Map<number, Float32Array>;
 }
 
@@ -36,20 +38,43 @@ function spreadCells(cells: Float32Array, channels: number, count: number): Floa
   return pickCells(cells, channels, evenIndices(cells.length / channels, count));
 }
 
-/** Which catalogue pictures bring cells: all of them (a centred catalogue), or those on a plain background (a whitened one). */
+/**
+ * Which cells catalogue pictures bring: every picture its object's (a centred catalogue), or
+ * (a whitened one) those on a plain background their object's and the others their centre's.
+ */
 export type PictureChoice = 'all' | 'plain';
+
+/** How a picture's cells were kept: its object's (foregroundCells), cut out from a plain background, or its centre's. */
+type KeptAs = 'all' | 'cut-out' | 'centre';
 
 /**
  * Where a catalogue keeps its pictures' cells (picture_cells): they depend on the cell model and
- * the flip alone, and each choice keeps its own, since a picture kept for one may not suit the
- * other (a catalogue growing from one photo an object to several kept every picture).
+ * the flip alone, and each way of keeping them has its own, since a picture kept for one may not
+ * suit another (a catalogue growing from one photo an object to several kept every picture).
  */
-export function cellRecipe(describer: Describer, choice: PictureChoice = 'all'): string {
-  return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}${choice === 'plain' ? ':plain' : ''}`;
+export function cellRecipe(describer: Describer, keptAs: KeptAs = 'all'): string {
+  return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}${keptAs === 'all' ? '' : `:${keptAs}`}`;
 }
 
 /** Pictures described at a time: each batch is written at once, so a killed process keeps what it described. */
 const PICTURE_BATCH = 16;
+
+type Keep = (catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[]) => Promise<void>;
+
+/** Describes `photoIds` with their cells, PICTURE_BATCH at a time, and has `keep` keep each batch's. */
+async function describeCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[], keep: Keep,
+  options: { signal?: AbortSignal; onProgress?: ProgressListener }): Promise<void> {
+  const photos = photoIds.map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
+  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
+  const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing catalogue pictures\' cells');
+  for (let start = 0; start < photos.length; start += PICTURE_BATCH) {
+    const batch = photos.slice(start, start + PICTURE_BATCH);
+    const described: Described[] = [];
+    for await (const d of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) described.push(...d);
+    await keep(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d })));
+    meter.advance(batch.length);
+  }
+}
 
 /**
  * Describes the catalogue pictures among `photoIds` whose cells are not kept yet, and keeps
@@ -57,104 +82,98 @@ const PICTURE_BATCH = 16;
  * brings no local evidence (and is tried again next time).
  */
 export async function describePictures(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
-  options: { signal?: AbortSignal; onProgress?: ProgressListener; choice?: PictureChoice; pixels?: Map<number, Uint8Array> } = {}): Promise<void> {
-  const recipe = cellRecipe(describer, options.choice);
-  const kept = catalogue.pictureCellPhotos(recipe);
-  const photos = photoIds.filter((id) => !kept.has(id)).map((id) => ({ id, path: catalogue.getPhoto(id)!.path }));
-  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
-  const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing catalogue pictures\' cells');
-  for (let start = 0; start < photos.length; start += PICTURE_BATCH) {
-    const batch = photos.slice(start, start + PICTURE_BATCH);
-    const described: Described[] = [];
-    for await (const d of describer.describePart(part, batch.map((p) => ({ path: p.path })), { batchSize: 4, cells: true, signal: options.signal })) described.push(...d);
-    await keepPictureCells(catalogue, describer, described.map((d, i) => ({ photoId: batch[i]!.id, described: d, rgb: options.pixels?.get(batch[i]!.id) })), options.choice);
-    meter.advance(batch.length);
-  }
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<void> {
+  const kept = catalogue.pictureCellPhotos(cellRecipe(describer));
+  await describeCells(catalogue, describer, photoIds.filter((id) => !kept.has(id)), keepPictureCells, options);
 }
 
 /**
  * Keeps described pictures' cells in one transaction: each one's mean cell (float32) and its
  * object cells (foregroundCells, packCells; from `rgb`, the picture as the model saw it, when the
- * caller has it decoded already). Pictures described without cells are passed over.
+ * caller has it decoded already) or its centre's. Pictures described without cells are passed over.
  */
 export async function keepPictureCells(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described; rgb?: Uint8Array }[],
-  choice: PictureChoice = 'all'): Promise<void> {
+  keptAs: KeptAs = 'all'): Promise<void> {
   const { input } = describer.pool(describer.cellModel).card;
   const channels = describer.cellChannels;
   const rows = [];
   for (const { photoId, described, rgb } of pictures) {
     if (!('cells' in described) || !described.cells) continue;
     const mean = meanCell(described.cells, channels);
-    const kept = foregroundCells(rgb ?? await loadPixels(described.path, input), input.width, input.height, describer.cellGrid);
+    const kept = keptAs === 'centre' ? centralCells(describer.cellGrid)
+      : foregroundCells(rgb ?? await loadPixels(described.path, input), input.width, input.height, describer.cellGrid);
     rows.push({ photoId, mean: new Uint8Array(mean.buffer), cells: packCells(new Float32Array(0), pickCells(described.cells, channels, kept), channels) });
   }
-  catalogue.writePictureCells(cellRecipe(describer, choice), rows);
+  catalogue.writePictureCells(cellRecipe(describer, keptAs), rows);
 }
-
-/** Plain-background pictures an object keeps in a catalogue of several photos an object: the first ones found. */
-const PLAIN_PER_OBJECT = 2;
 
 /**
- * For a catalogue of several photos an object: the pictures with a plain background (a packshot,
- * a museum photo on a backdrop), at most PLAIN_PER_OBJECT an object, described where not kept
- * yet. Every other photo is kept as checked (an empty row), so it is decoded once only. On
- * grocery-dev's catalogue + train against val, the packshots' cells took top-1 from 65 to 75 %.
+ * Keeps described pictures' cells as a catalogue whose queries come from elsewhere compares
+ * them: a picture on a plain background (a packshot, a museum photo on a backdrop) its object
+ * cut out, any other its centre (centralCells), with an empty cut-out row to say it was checked.
+ * A picture described without cells is passed over, to be tried again next time.
  */
-export async function plainPictureCells(catalogue: Catalogue, describer: Describer, photos: readonly { photoId: number; objectId: number }[],
-  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
-  const recipe = cellRecipe(describer, 'plain');
-  const checked = catalogue.pictureCellPhotos(recipe);
-  const plain = new Map<number, number>();
-  const objectOf = new Map(photos.map((p) => [p.photoId, p.objectId]));
-  for (const id of catalogue.pictureCellMeans(recipe).keys()) if (objectOf.has(id)) plain.set(objectOf.get(id)!, (plain.get(objectOf.get(id)!) ?? 0) + 1);
+export async function keepCutOutOrCentre(catalogue: Catalogue, describer: Describer, pictures: { photoId: number; described: Described }[]): Promise<void> {
   const { input } = describer.pool(describer.cellModel).card;
-  const unchecked = photos.filter((p) => !checked.has(p.photoId));
-  const meter = new ProgressMeter(unchecked.length, options.onProgress, 'Looking for pictures on a plain background');
-  for (let start = 0; start < unchecked.length; start += PICTURE_BATCH) {
-    // Plain pictures' pixels, decoded for the check, serve their object cells too.
-    const wanted = new Map<number, Uint8Array>();
-    const passed: number[] = [];
-    for (const { photoId, objectId } of unchecked.slice(start, start + PICTURE_BATCH)) {
-      // A photo that cannot be read is passed over for good, as one without a plain background.
-      const rgb = (plain.get(objectId) ?? 0) < PLAIN_PER_OBJECT ? await loadPixels(catalogue.getPhoto(photoId)!.path, input).catch(() => undefined) : undefined;
-      const found = rgb && plainBackgroundCells(rgb, input.width, input.height, describer.cellGrid);
-      if (found) {
-        plain.set(objectId, (plain.get(objectId) ?? 0) + 1);
-        wanted.set(photoId, rgb);
-      } else passed.push(photoId);
-    }
-    catalogue.writePictureCells(recipe, passed.map((photoId) => ({ photoId, mean: new Uint8Array(0), cells: new Uint8Array(0) })));
-    await describePictures(catalogue, describer, [...wanted.keys()], { signal: options.signal, choice: 'plain', pixels: wanted });
-    meter.advance(Math.min(PICTURE_BATCH, unchecked.length - start));
+  const [cutOuts, centres]: { photoId: number; described: Described; rgb?: Uint8Array }[][] = [[], []];
+  for (const picture of pictures) {
+    if (!('cells' in picture.described) || !picture.described.cells) continue;
+    const rgb = await loadPixels(picture.described.path, input).catch(() => undefined);
+    if (rgb && plainBackgroundCells(rgb, input.width, input.height, describer.cellGrid)) cutOuts.push({ ...picture, rgb });
+    else centres.push(picture);
   }
-  return keptPictureCells(catalogue, describer, photos.map((p) => p.photoId), 'plain');
+  await keepPictureCells(catalogue, describer, cutOuts, 'cut-out');
+  await keepPictureCells(catalogue, describer, centres, 'centre');
+  catalogue.writePictureCells(cellRecipe(describer, 'cut-out'), centres.map(({ photoId }) => ({ photoId, mean: new Uint8Array(0), cells: new Uint8Array(0) })));
 }
 
-/** The kept cells of the pictures among `photoIds`, read from the catalogue as they are asked for. */
-function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[], choice: PictureChoice): PictureCells {
-  const recipe = cellRecipe(describer, choice);
+/**
+ * For a catalogue of several photos an object, each photo's cells as keepCutOutOrCentre keeps
+ * them, described where not kept yet. On grocery-dev's catalogue + train against val, the
+ * packshots' cells took top-1 from 65 to 75 % (mixed5's cells), the shop photos' centres with
+ * them from 79 to 87 % (mixed3's).
+ */
+export async function cutOutsAndCentres(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
+  const checked = catalogue.pictureCellPhotos(cellRecipe(describer, 'cut-out'));
+  await describeCells(catalogue, describer, photoIds.filter((id) => !checked.has(id)), keepCutOutOrCentre, options);
+  return keptPictureCells(catalogue, describer, photoIds, ['cut-out', 'centre']);
+}
+
+/** The kept cells of the pictures among `photoIds` (each kept one of the ways `keptAs`), read from the catalogue as they are asked for. */
+function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[], keptAs: readonly KeptAs[]): PictureCells {
   const channels = describer.cellChannels;
   const wanted = new Set(photoIds);
-  const means = new Map([...catalogue.pictureCellMeans(recipe)].filter(([id]) => wanted.has(id))
-    .map(([id, bytes]) => [id, new Float32Array(Uint8Array.from(bytes).buffer)]));
-  const load = (ids: readonly number[]) => new Map([...catalogue.pictureCells(recipe, ids)].flatMap(([id, blob]) => {
-    const cells = unpackCellRows(blob, channels);
-    return cells && cells.length > 0 ? [[id, cells] as const] : [];
-  }));
-  return { mean: meanOfMeans(means, channels), means, load };
+  const recipeOf = new Map<number, string>();
+  const centres = new Set<number>();
+  const means = new Map<number, Float32Array>();
+  for (const recipe of keptAs.map((way) => cellRecipe(describer, way))) {
+    for (const [id, bytes] of catalogue.pictureCellMeans(recipe)) {
+      if (!wanted.has(id) || means.has(id)) continue;
+      means.set(id, new Float32Array(Uint8Array.from(bytes).buffer));
+      recipeOf.set(id, recipe);
+      if (recipe === cellRecipe(describer, 'centre')) centres.add(id);
+    }
+  }
+  const load = (ids: readonly number[]) => new Map([...new Set(recipeOf.values())].flatMap((recipe) =>
+    [...catalogue.pictureCells(recipe, ids.filter((id) => recipeOf.get(id) === recipe))].flatMap(([id, blob]) => {
+      const cells = unpackCellRows(blob, channels);
+      return cells && cells.length > 0 ? [[id, cells] as const] : [];
+    })));
+  return { mean: meanOfMeans(means, channels), means, centres, load };
 }
 
 /** The pictures' kept cells, described first where they are not kept yet. */
 export async function pictureCells(catalogue: Catalogue, describer: Describer, photoIds: readonly number[],
   options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<PictureCells> {
   await describePictures(catalogue, describer, photoIds, options);
-  return keptPictureCells(catalogue, describer, photoIds, 'all');
+  return keptPictureCells(catalogue, describer, photoIds, ['all']);
 }
 
 /** Some of the pictures: their cells, and the mean of theirs alone. */
 export function someOf(pictures: PictureCells, photoIds: Iterable<number>): PictureCells {
   const means = new Map([...photoIds].flatMap((id) => (pictures.means.has(id) ? [[id, pictures.means.get(id)!] as const] : [])));
-  return { mean: meanOfMeans(means, pictures.mean.length), means, load: pictures.load };
+  return { mean: meanOfMeans(means, pictures.mean.length), means, centres: pictures.centres, load: pictures.load };
 }
 
 /** Pictures' cells held in memory: all that `pictures` loads for its photos, read at once. */
@@ -191,7 +210,7 @@ export class FieldCellSampler {
 export async function rerankByLocalEvidence<M extends Candidate>(matches: readonly M[], queryCells: readonly Float32Array[], cells: CatalogueCells): Promise<(M & { local: number })[]> {
   const query = await cells.space.project(stackRows(queryCells), cells.queryMean);
   const byObject = await cells.ofObjects(matches.map((m) => m.objectId));
-  return rerankByCells(matches, query, cells.space.dims, (objectId) => byObject.get(objectId) ?? []);
+  return rerankByCells(matches, query, cells.space.dims, (objectId) => byObject.get(objectId) ?? { cutOuts: [], centres: [] });
 }
 
 /** An even sample of the pictures' own cells, from an even spread of at most OWN_SAMPLE_PICTURES of them. */
@@ -228,13 +247,17 @@ export class CatalogueCells {
     return new CatalogueCells(space, pictures, photosOf, field?.mean);
   }
 
-  /** Each object's pictures' projected cells. */
-  async ofObjects(objectIds: readonly number[]): Promise<Map<number, Float32Array[]>> {
+  /** Each object's pictures' projected cells, by kind. */
+  async ofObjects(objectIds: readonly number[]): Promise<Map<number, ObjectCells>> {
     const photos = objectIds.flatMap((o) => this.photosOf.get(o) ?? []);
     for (const [id, cells] of this.pictures.load(photos.filter((id) => !this.projected.has(id)))) {
       this.keep(id, await this.space.project(cells, this.pictures.mean));
     }
-    return new Map(objectIds.map((o) => [o, (this.photosOf.get(o) ?? []).flatMap((id) => this.touched(id) ?? [])]));
+    const cellsOf = (ids: number[]) => ids.flatMap((id) => this.touched(id) ?? []);
+    return new Map(objectIds.map((o) => {
+      const ids = this.photosOf.get(o) ?? [];
+      return [o, { cutOuts: cellsOf(ids.filter((id) => !this.pictures.centres.has(id))), centres: cellsOf(ids.filter((id) => this.pictures.centres.has(id))) }];
+    }));
   }
 
   private touched(id: number): Float32Array | undefined {

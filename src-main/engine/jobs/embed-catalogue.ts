@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
 import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
-import { keepPictureCells } from '../identify/local-evidence';
+import { keepCutOutOrCentre, keepPictureCells } from '../identify/local-evidence';
 import { postprocessFor, storageKey, type DescriptorRecipe } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
 
@@ -27,9 +27,10 @@ export interface EmbedCatalogueSummary {
  */
 export async function embedCatalogue(catalogue: Catalogue, describer: Describer, options: EmbedCatalogueOptions = {}): Promise<EmbedCatalogueSummary> {
   const { parts, flip } = describer.recipe;
-  // Identification re-ranks a centred catalogue by local evidence: its pictures' cells come from this same inference.
-  const cellModel = rankedByLocalEvidence(catalogue, describer.recipe) ? describer.cellModel : undefined;
   const field = fieldDomainStatus(catalogue, describer.recipe);
+  // Identification re-ranks by local evidence a centred catalogue, and a whitened one once field
+  // photos are learned: the pictures' cells come from this same inference.
+  const keepCells = rankedByLocalEvidence(catalogue, describer.recipe) ? keepPictureCells : field ? keepCutOutOrCentre : undefined;
   const registered = parts.map((part) => catalogue.registerModel(describer.pool(part.model).card));
   const work = parts.map((part) => {
     const key = storageKey(part, flip);
@@ -39,11 +40,11 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   const summary: EmbedCatalogueSummary = { embedded: 0, failed: [] };
   for (const { part, key, photos } of work) {
     let next = 0;
-    const cells = part.model === cellModel;
+    const cells = !!keepCells && part.model === describer.cellModel;
     for await (const batch of describer.describePart(part, photos, { batchSize: options.batchSize ?? 4, signal: options.signal, cells })) {
       const rows = batch.flatMap((d, i) => ('vector' in d ? [{ photoId: photos[next + i].photoId, vector: d.vector }] : []));
       catalogue.writeEmbeddings(part.model, key, rows);
-      if (cells) await keepPictureCells(catalogue, describer, batch.map((d, i) => ({ photoId: photos[next + i].photoId, described: d })));
+      if (cells) await keepCells!(catalogue, describer, batch.map((d, i) => ({ photoId: photos[next + i].photoId, described: d })));
       batch.forEach((d, i) => {
         if ('error' in d) summary.failed.push({ photoId: photos[next + i].photoId, path: d.path, reason: d.error.message });
       });
