@@ -155,6 +155,9 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     mkdirSync(join(tmp.dir, 'field'));
     for (const q of queries.slice(6)) copyFileSync(join(COIL, q.image_path), join(tmp.dir, 'field', basename(q.image_path)));
     await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'));
+    // Learning them described the photos' cells local evidence now needs, not the first identification.
+    const cells = 'inception-v3-mixed5:cells+flip';
+    expect(catalogue.pictureCellPhotos(`${cells}:cut-out`).size).toBe(36);
     const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
     expect(answer).toMatchObject({ postprocess: 'whiten', local: true });
     expect(answer.results[0]!.instanceId).toBe(queries[0].instance_id);
@@ -162,7 +165,6 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(answer.ranking).toMatch(/^Ranked by local evidence/);
     expect(answer.ranking).not.toContain('one picture per object');
     // Each of the 36 embedded photos was checked once: COIL's are on black, so all keep their object cells, cut out, and none its centre.
-    const cells = 'inception-v3-mixed5:cells+flip';
     expect(catalogue.pictureCellPhotos(`${cells}:cut-out`).size).toBe(36);
     expect(catalogue.pictureCellMeans(`${cells}:cut-out`).size).toBe(36);
     expect(catalogue.pictureCellPhotos(`${cells}:centre`).size).toBe(0);

@@ -5,9 +5,9 @@ import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { stackRows } from '../search/vectors';
 import { packCells, unpackCells } from './cell-matching';
-import { FieldCellSampler, type FieldCells } from './local-evidence';
+import { FieldCellSampler, centredCatalogue, cutOutsAndCentres, type FieldCells } from './local-evidence';
 import type { Describer } from './describe';
-import { recipeKey, type DescriptorRecipe } from './recipe';
+import { recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 /**
  * The field domain: unlabelled photos taken where queries come from (sale listings, a
@@ -85,5 +85,12 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
     json: { photos: field.photos, sampled: field.sample.length / channels },
     blob: packCells(field.mean, field.sample, channels),
   });
+  // A catalogue of several photos an object is re-ranked by its photos' cells from now on: they
+  // are described here, with progress, rather than in the first identification.
+  if (!centredCatalogue(catalogue, describer.recipe)) {
+    const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
+    const embedded = catalogue.loadEmbeddings(part.model, storageKey(part, describer.recipe.flip)).photoIds;
+    await cutOutsAndCentres(catalogue, describer, Array.from(embedded), options);
+  }
   return { count: vectors.length, failed: described.flatMap((d) => ('error' in d ? [d.error.message] : [])) };
 }

@@ -4,6 +4,7 @@ import { evenIndices, stackRows } from '../search/vectors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { CellSpace, MeanCell, centralCells, foregroundCells, meanCell, packCells, pickCells, plainBackgroundCells, rerankByCells, unpackCellRows, type Candidate, type ObjectCells } from './cell-matching';
 import type { Described, Describer } from './describe';
+import { postprocessFor, type DescriptorRecipe } from './recipe';
 
 /** Cells the space is learned from: an even sample estimates the leading directions as well. */
 const CELL_SAMPLE = 8000;
@@ -54,6 +55,12 @@ type KeptAs = 'all' | 'cut-out' | 'centre';
  */
 export function cellRecipe(describer: Describer, keptAs: KeptAs = 'all'): string {
   return `${describer.cellModel}:cells${describer.recipe.flip ? '+flip' : ''}${keptAs === 'all' ? '' : `:${keptAs}`}`;
+}
+
+/** Whether identification centres this catalogue (mostly single photos; each picture brings its object's cells) rather than whitening it (cutOutsAndCentres). */
+export function centredCatalogue(catalogue: Catalogue, recipe: DescriptorRecipe): boolean {
+  const objects = catalogue.listObjects({ limit: Number.MAX_SAFE_INTEGER }).objects;
+  return postprocessFor(recipe.postprocess, objects.flatMap((o) => Array<number>(o.photoCount).fill(o.id))) === 'centre';
 }
 
 /** Pictures described at a time: each batch is written at once, so a killed process keeps what it described. */

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
 import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
-import { keepCutOutOrCentre, keepPictureCells } from '../identify/local-evidence';
-import { postprocessFor, storageKey, type DescriptorRecipe } from '../identify/recipe';
+import { centredCatalogue, keepCutOutOrCentre, keepPictureCells } from '../identify/local-evidence';
+import { storageKey } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
 
 export interface EmbedCatalogueOptions {
@@ -30,7 +30,7 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   const field = fieldDomainStatus(catalogue, describer.recipe);
   // Identification re-ranks by local evidence a centred catalogue, and a whitened one once field
   // photos are learned: the pictures' cells come from this same inference.
-  const keepCells = rankedByLocalEvidence(catalogue, describer.recipe) ? keepPictureCells : field ? keepCutOutOrCentre : undefined;
+  const keepCells = centredCatalogue(catalogue, describer.recipe) ? keepPictureCells : field ? keepCutOutOrCentre : undefined;
   const registered = parts.map((part) => catalogue.registerModel(describer.pool(part.model).card));
   const work = parts.map((part) => {
     const key = storageKey(part, flip);
@@ -66,10 +66,4 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
 export function describeFieldPhotos(f: NonNullable<EmbedCatalogueSummary['fieldPhotos']>): string {
   return f.learnedAgain ? `A model changed since the field photos were learned: those of ${f.folder} were described again.`
     : `A model changed since the field photos were learned, and their folder ${f.folder} is gone: learn field photos again (artefact-lens domain, or Catalogue, Field photos in the app).`;
-}
-
-/** Whether identification will centre this catalogue (mostly single photos), and so re-rank it by local evidence. */
-function rankedByLocalEvidence(catalogue: Catalogue, recipe: DescriptorRecipe): boolean {
-  const objects = catalogue.listObjects({ limit: Number.MAX_SAFE_INTEGER }).objects;
-  return postprocessFor(recipe.postprocess, objects.flatMap((o) => Array<number>(o.photoCount).fill(o.id))) === 'centre';
 }
