@@ -231,9 +231,11 @@ export async function rerankByCells<M extends Candidate>(candidates: readonly M[
   const similarities = await timesTransposed(stackRows(objects.flatMap((o) => KINDS.flatMap((k) => o[k]))), query, dims);
   const queryCells = query.length / dims;
   let row = 0;
+  // Each object's best photo of each kind, -Infinity without one.
   const best = objects.map((o) => KINDS.map((k) => o[k].reduce((most, photo) => {
-    row += photo.length / dims;
-    return Math.max(most, foundShare(similarities, queryCells, row - photo.length / dims, row));
+    const cells = photo.length / dims;
+    row += cells;
+    return Math.max(most, foundShare(similarities, queryCells, row - cells, row));
   }, -Infinity)));
   const z = KINDS.map((_, k) => zScores(best.map((b) => b[k]!)));
   const local = best.map((_, i) => KINDS.reduce((sum, kind, k) => {
