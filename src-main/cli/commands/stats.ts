@@ -1,5 +1,5 @@
 import type { CatalogueStats } from '../../engine/catalogue/catalogue';
-import { listModelCards } from '../../engine/models/registry';
+import { installedModelFiles } from '../../engine/models/registry';
 import { withCatalogue, type Command } from '../command';
 
 /** `outdated(modelId)`: whether the stored descriptors come from another model file than the installed one. */
@@ -31,7 +31,7 @@ export const statsCommand: Command = {
   async run(values, io) {
     await withCatalogue(values, { readonly: true }, (catalogue) => {
       const stats = catalogue.stats();
-      const installed = new Map(listModelCards().map((c) => [c.id, c.sha256]));
+      const installed = installedModelFiles();
       io.out(values.json ? JSON.stringify(stats, null, 2) : describe(catalogue.path, stats, (id) => catalogue.fromOtherModelFile(id, installed.get(id))).join('\n'));
     });
   },

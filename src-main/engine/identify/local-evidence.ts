@@ -154,12 +154,13 @@ function keptPictureCells(catalogue: Catalogue, describer: Describer, photoIds: 
   const recipeOf = new Map<number, string>();
   const centres = new Set<number>();
   const means = new Map<number, Float32Array>();
-  for (const recipe of keptAs.map((way) => cellRecipe(describer, way))) {
+  for (const way of keptAs) {
+    const recipe = cellRecipe(describer, way);
     for (const [id, bytes] of catalogue.pictureCellMeans(recipe)) {
       if (!wanted.has(id) || means.has(id)) continue;
       means.set(id, new Float32Array(Uint8Array.from(bytes).buffer));
       recipeOf.set(id, recipe);
-      if (recipe === cellRecipe(describer, 'centre')) centres.add(id);
+      if (way === 'centre') centres.add(id);
     }
   }
   const load = (ids: readonly number[]) => new Map([...new Set(recipeOf.values())].flatMap((recipe) =>

@@ -22,6 +22,11 @@ export function listModelCards(modelsDir = DEFAULT_MODELS_DIR): ModelCard[] {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** The sha256 of each installed model file, by id: what a catalogue's descriptors are checked against (Catalogue.fromOtherModelFile). */
+export function installedModelFiles(modelsDir = DEFAULT_MODELS_DIR): Map<string, string> {
+  return new Map(listModelCards(modelsDir).map((c) => [c.id, c.sha256]));
+}
+
 export function findModelCard(id: string, modelsDir = DEFAULT_MODELS_DIR): ModelCard {
   const cards = listModelCards(modelsDir);
   const card = cards.find((c) => c.id === id);

@@ -16,7 +16,7 @@ import type { PoolSettings } from '../inference/pool';
 import type { ProviderName } from '../inference/session';
 import { describeFieldPhotos, embedCatalogue } from '../jobs/embed-catalogue';
 import { ProgressMeter } from '../jobs/progress';
-import { DEFAULT_MODELS_DIR, listModelCards } from '../models/registry';
+import { DEFAULT_MODELS_DIR, installedModelFiles, listModelCards } from '../models/registry';
 import { describeCalibration } from '../search/calibrate';
 import type { WorkspaceHandlers } from './dispatch';
 import { Evaluations } from './evaluations';
@@ -320,7 +320,7 @@ export class Workspace {
 
   /** Whether the catalogue's descriptors of a model come from the installed file (an upgrade may have changed it). */
   private installed(catalogue: Catalogue): (modelId: string) => boolean {
-    const installed = new Map(listModelCards(this.options.modelsDir ?? DEFAULT_MODELS_DIR).map((c) => [c.id, c.sha256]));
+    const installed = installedModelFiles(this.options.modelsDir ?? DEFAULT_MODELS_DIR);
     return (id) => !catalogue.fromOtherModelFile(id, installed.get(id));
   }
 
