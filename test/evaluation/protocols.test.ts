@@ -58,6 +58,15 @@ describe('the paper protocol', () => {
     expect(alone.summary.map((s) => s.classifier)).toEqual(['prototype']);
   });
 
+  it('queries, in the open set, every photo outside the catalogue: a held-out object\'s all, a known object\'s val and test', async () => {
+    const ten = syntheticSet(Array(10).fill(10), { noise: 0.2 }); // 80 train, 10 val, 10 test photos
+    const [open] = (await evaluate(ten, { ...base, protocol: 'open', holdOut: 0.2 })).openSetMeans;
+    expect(open!.unknownQueries).toBe(20);
+    // The 20 val and test photos less those of the two held-out objects: more than the test split holds.
+    expect(open!.knownQueries).toBeGreaterThan(10);
+    expect(open!.knownQueries).toBeLessThanOrEqual(20);
+  });
+
   it('stops soon after a cancel sent from elsewhere while it works', async () => {
     const abort = new AbortController();
     let folds = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { calibrateCrossFitted, decide, describeCalibration, type LabelledRows } from '../../src-main/engine/search/calibrate';
+import { calibrateCrossFitted, conformalFloor, decide, describeCalibration, type LabelledRows } from '../../src-main/engine/search/calibrate';
+import { mulberry32 } from '../../src-main/engine/random';
 import { fitWhitening, fitWhiteningApart, rankingSpace } from '../../src-main/engine/search/fitted-space';
 import { ObjectRanker } from '../../src-main/engine/search/aggregate';
 import { FlatIndex } from '../../src-main/engine/search/index';
@@ -110,6 +111,22 @@ describe('calibrateCrossFitted', () => {
     const a = await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 });
     expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3, concurrency: 4 })).toEqual(a);
     expect(a.genuineScores).toBeLessThanOrEqual(3 * 25);
+  });
+});
+
+describe('conformalFloor', () => {
+  it('keeps at least the share asked of new genuine scores, not of the ones it learned from', () => {
+    const random = mulberry32(5);
+    const trials = 4000;
+    let kept = 0;
+    for (let t = 0; t < trials; t++) {
+      const floor = conformalFloor(Array.from({ length: 40 }, random), 0.95);
+      if (random() >= floor) kept++;
+    }
+    // 40 scores: the 2nd lowest, which a 41st score reaches 39 times in 41 (95.1 %); the 3rd, which
+    // keeps 95 % of the 40, a 41st reaches 38 times in 41 (92.7 %).
+    expect(kept / trials).toBeGreaterThan(0.94);
+    expect(conformalFloor([0.5, 0.1, 0.3, 0.2], 0.5)).toBe(0.2);
   });
 });
 

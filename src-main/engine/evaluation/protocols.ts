@@ -334,9 +334,11 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
   const { unknown } = holdOutObjects(set.photos, all, options.holdOut ?? 0.2, fold.seed);
   const unknownSet = new Set(unknown);
   const catalogue = fold.split.train.filter((r) => !unknownSet.has(r));
-  const knownQueries = fold.split.test.filter((r) => !unknownSet.has(r));
-  // The paper-style fold has few test photos: every photo of a held-out object is a query.
-  const unknownQueries = options.catalogueSplits ? fold.split.test.filter((r) => unknownSet.has(r)) : unknown;
+  // The paper-style fold has few test photos: every photo of a known object outside the
+  // catalogue (val too, which nothing here learns from) and every photo of a held-out object is a query.
+  const outside = options.catalogueSplits ? fold.split.test : [...fold.split.val, ...fold.split.test];
+  const knownQueries = outside.filter((r) => !unknownSet.has(r));
+  const unknownQueries = options.catalogueSplits ? outside.filter((r) => unknownSet.has(r)) : unknown;
   const rows = { catalogue, queries: [...knownQueries, ...unknownQueries], field: fold.field };
   const results: OpenSetResult[] = [];
   for (const models of options.models) {

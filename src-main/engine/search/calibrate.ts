@@ -187,7 +187,7 @@ function impostorsOnly(impostor: number[], options: CalibrationOptions): Omit<Ca
 
 /** The threshold rule, from genuine and impostor scores. */
 function fromScores(genuine: number[], impostor: number[], options: CalibrationOptions): Omit<Calibration, 'impostorsFrom'> {
-  const genuineFloor = quantile(genuine, 1 - (options.genuineAcceptRate ?? 0.95));
+  const genuineFloor = conformalFloor(genuine, options.genuineAcceptRate ?? 0.95);
   const impostorCeiling = quantile(impostor, options.impostorQuantile ?? 0.99);
   // Where the two populations are apart, sit midway: a catalogue's held-out photos are few and
   // often harder than a query's nearest view, so the genuine floor alone rejects too many.
@@ -223,6 +223,17 @@ export function describeCalibration(c: Calibration): string {
 export function decide(topScore: number, secondScore: number | undefined, threshold: number, margin = 0): boolean {
   if (topScore < threshold) return true;
   return secondScore !== undefined && margin > 0 && topScore - secondScore < margin;
+}
+
+/**
+ * The k-th lowest score, k = ⌊(n + 1)(1 − rate)⌋: a new score from the same population reaches
+ * it with probability at least `rate` (split conformal), where the plain quantile (which keeps
+ * `rate` of these n) keeps about 1/n fewer of new ones. COIL's open set (140 genuine scores a seed,
+ * 30 seeds, known photos' val and test): answered 94.5 → 94.9 %, unknown rejected 94.5 → 93.8 %.
+ */
+export function conformalFloor(values: number[], rate: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.floor((sorted.length + 1) * (1 - rate)) - 1)]!;
 }
 
 /** Lower empirical quantile: at least (1 − q) of the values are at or above it. */
