@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparedDescriptors, DEFAULT_VARIANT } from '../../src-main/engine/evaluation/descriptors';
 import { gatherRows } from '../../src-main/engine/evaluation/linalg';
+import { WHITENED_COMPONENTS } from '../../src-main/engine/search/fitted-space';
 import { randomMatrix } from '../search/synthetic';
 import { syntheticSet } from './synthetic-set';
 
@@ -26,5 +27,12 @@ describe('compared descriptors', () => {
     const fieldMean = gatherRows(onField.vectors, onField.dims, queries);
     const mean = Array.from({ length: onField.dims }, (_, j) => queries.reduce((s, _r, i) => s + fieldMean[i * onField.dims + j]!, 0) / queries.length);
     expect(Math.hypot(...mean)).toBeGreaterThan(0.3);
+  });
+
+  it('whitens as identification does, to at most WHITENED_COMPONENTS dimensions', async () => {
+    const set = syntheticSet(Array(160).fill(4), { dims: 600 }); // 640 photos of 600 values
+    const catalogue = set.photos.map((_, r) => r);
+    const compared = await comparedDescriptors(set, ['m'], { ...DEFAULT_VARIANT, postprocess: 'whiten', fitOn: 'catalogue+prototypes' }, { catalogue, queries: catalogue });
+    expect(compared.dims).toBe(WHITENED_COMPONENTS);
   });
 });

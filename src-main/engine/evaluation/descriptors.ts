@@ -1,6 +1,6 @@
 import { partSlices, type PartSlice } from '../identify/backbone-ensemble';
 import { RECIPE_FIT_ON, postprocessFor, type DescriptorPart, type DescriptorRecipe } from '../identify/recipe';
-import { withPrototypes } from '../search/fitted-space';
+import { WHITENED_COMPONENTS, withPrototypes } from '../search/fitted-space';
 import { Postprocessor, concatDescriptors } from '../search/postprocess';
 import { descriptorsOf, variantKey, type EvalSet } from './dataset';
 import { gatherRows, scatterRows } from './linalg';
@@ -93,7 +93,7 @@ export async function comparedDescriptors(set: EvalSet, models: readonly string[
   const fitRows = variant.fitOn === 'queries' ? fieldRows(rows) : rows.catalogue;
   let training = gatherRows(raw.vectors, raw.dims, fitRows);
   if (variant.fitOn === 'catalogue+prototypes') training = withPrototypes(training, fitRows.map((r) => set.photos[r]!.objectId), raw.dims);
-  const postprocessor = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess });
+  const postprocessor = await Postprocessor.fit(training, raw.dims, { mode: variant.postprocess, components: WHITENED_COMPONENTS });
   const vectors = await postprocessor.applyMany(raw.vectors);
   if (variant.fitOn === 'queries' && variant.postprocess === 'centre') {
     // Domain-wise centring, as identification with field photos: the catalogue's photos on their own mean.

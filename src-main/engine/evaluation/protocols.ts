@@ -5,7 +5,7 @@ import { FUSION_CANDIDATES, fuseProbabilities, localEvidenceSetsClassifierAside 
 import { CatalogueCells, someOf } from '../identify/local-evidence';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
-import { rankingSpace, spaceLearner } from '../search/fitted-space';
+import { WHITENED_COMPONENTS, rankingSpace, spaceLearner } from '../search/fitted-space';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvaluationCells } from './cells';
 import type { EvalSet } from './dataset';
@@ -378,7 +378,7 @@ async function openSetThreshold(set: EvalSet, variant: DescriptorVariant, rows: 
   // A whitening learned from the query photos is one fixed space for every fold; centring stays domain-wise, the catalogue's on its own rows.
   // As identification, a fold's whitening starts from the whole catalogue's axes.
   const start = variant.postprocess === 'whiten' ? postprocessor?.axes() : undefined;
-  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes', start },
+  const learn = spaceLearner(variant.postprocess, { prototypes: variant.fitOn === 'catalogue+prototypes', components: WHITENED_COMPONENTS, start },
     { fixed: variant.fitOn === 'queries' && variant.postprocess === 'whiten' ? postprocessor : undefined });
   const labelled = { vectors: gatherRows(raw.vectors, raw.dims, catalogue), objectIds: Int32Array.from(catalogue, (r) => set.photos[r]!.objectId), dims: raw.dims };
   // The field photos (the queries themselves unless others are given), unlabelled: their runner-ups are the impostors.

@@ -6,7 +6,7 @@ import type { PhotoInput } from '../inference/embed';
 import { standardiseAfter, type ClassifierOptions, type InstanceClassifier } from '../evaluation/classifier';
 import { ObjectRanker, fuseMeanEmbedding, type ObjectMatch } from '../search/aggregate';
 import { calibrateCrossFitted, decide, type Calibration, type LabelledRows } from '../search/calibrate';
-import { fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type WhiteningFit } from '../search/fitted-space';
+import { WHITENED_COMPONENTS, fitWhiteningApart, rankingSpace, spaceLearner, type SpaceLearner, type WhiteningFit } from '../search/fitted-space';
 import { FlatIndex } from '../search/index';
 import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/postprocess';
 import { dot, stackRows } from '../search/vectors';
@@ -82,12 +82,8 @@ export function joinedDescriptors(catalogue: Catalogue, recipe: DescriptorRecipe
   };
 }
 
-/**
- * How identification whitens: learned with each object's prototype among the rows, keeping 512
- * dimensions. The evaluations (a few hundred photos) never had more; on large catalogues it
- * bounds the fit and every search to 512 dimensions instead of 2560.
- */
-const WHITENING: WhiteningFit = { prototypes: true, components: 512 };
+/** How identification whitens: learned with each object's prototype among the rows, keeping WHITENED_COMPONENTS. */
+const WHITENING: WhiteningFit = { prototypes: true, components: WHITENED_COMPONENTS };
 
 /** Each fit's worker peaked near 300 MB on bench:identify's 1,784 photos: four at once stay near 2 GB. */
 const CALIBRATION_FITS_AT_ONCE = Math.min(4, availableParallelism());

@@ -18,6 +18,13 @@ export function withPrototypes(vectors: Float32Array, objectIds: ArrayLike<numbe
   return out;
 }
 
+/**
+ * Whitened dimensions identification keeps, and so the evaluation: on large catalogues it bounds
+ * the fit and every search to 512 dimensions instead of 2560. Grocery-dev (catalogue + train →
+ * val, about 700 photos) lost nothing by it: top-1 87 % with 512 and with all 699.
+ */
+export const WHITENED_COMPONENTS = 512;
+
 export interface WhiteningFit {
   /** Learn from the rows and each object's prototype too (as identification does). */
   prototypes: boolean;
