@@ -47,7 +47,7 @@ try {
     let t = performance.now();
     await identifier.prepare();
     const prepare = performance.now() - t;
-    let [top1, top5, answered] = [0, 0, 0];
+    let [top1, top5, answered, threshold] = [0, 0, 0, 0];
     const times: number[] = [];
     for (const r of photos) {
       t = performance.now();
@@ -57,10 +57,11 @@ try {
       top1 += rank === 1 ? 1 : 0;
       top5 += rank >= 1 ? 1 : 0;
       answered += answer.notInCatalogue ? 0 : 1;
+      threshold = answer.threshold;
     }
     const pct = (n: number) => `${((100 * n) / photos.length).toFixed(1)} %`;
     const median = [...times].sort((a, b) => a - b)[times.length >> 1]!;
-    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)}  `
+    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)} (threshold ${threshold.toFixed(3)})  `
       + `median ${median.toFixed(0)} ms a photo (prepare ${(prepare / 1000).toFixed(1)} s)`);
   };
 

@@ -107,6 +107,27 @@ describe('calibrateCrossFitted', () => {
     expect(apart.serialise()).toEqual(here.serialise());
   });
 
+  it('holds photos out in a seeded order, not the import order, so an object\'s first photo weighs as its share', async () => {
+    // 20 objects of 40 photos, each object's first photo unlike the rest (a packshot among shop photos, say).
+    const d = 32;
+    const many = clusteredCatalogue(20, 40, d, 11, 0.5);
+    const odd = randomMatrix(20, d, 12);
+    for (let o = 0; o < 20; o++) many.vectors.set(odd.subarray(o * d, (o + 1) * d).map((v) => v / Math.sqrt(d)), o * 40 * d);
+    const rows = (keep: (photo: number) => boolean): LabelledRows => {
+      const picked = Array.from(many.objectIds.keys()).filter((r) => keep(r % 40));
+      return { vectors: Float32Array.from(picked.flatMap((r) => [...many.vectors.subarray(r * d, (r + 1) * d)])), objectIds: Int32Array.from(picked, (r) => many.objectIds[r]!), dims: d };
+    };
+    const centred = async (known: LabelledRows) => rankingSpace(known, await Postprocessor.fit(known.vectors, d, { mode: 'centre' }), 'prototype');
+    const [withOdd, without] = [await calibrateCrossFitted(rows(() => true), centred), await calibrateCrossFitted(rows((p) => p > 0), centred)];
+    // Held out first, the odd photos would be 20 of the 200 genuine scores and set the 5 % floor.
+    const oddScores = await (async () => {
+      const space = await centred(rows((p) => p > 0));
+      return space.topScores(await space.map(rows((p) => p === 0).vectors));
+    })();
+    expect(withOdd.threshold).toBeGreaterThan(Math.max(...oddScores));
+    expect(withOdd.threshold).toBeCloseTo(without.threshold, 1);
+  });
+
   it('is deterministic for a seed, however many folds run at once, and samples large catalogues by whole objects', async () => {
     const a = await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3 });
     expect(await calibrateCrossFitted(catalogue, whitened, { maxRows: 100, seed: 3, concurrency: 4 })).toEqual(a);

@@ -64,7 +64,7 @@ export interface CrossFitOptions extends CalibrationOptions {
   /** Groups of objects held out in turn, each scored as uncatalogued (default 4). */
   impostorFolds?: number;
   /**
-   * Genuine scores wanted: rounds, each holding out one more photo of every object that keeps
+   * Genuine scores wanted: rounds, each holding out one more photo (in a seeded order) of every object that keeps
    * another, go on until there are this many (default 200; at most 10 rounds).
    */
   genuineScores?: number;
@@ -107,7 +107,7 @@ export async function calibrateCrossFitted(rows: LabelledRows, fit: (rows: Label
     const out = new Set(objects.filter((_, i) => i % groups === g));
     return (row: number) => out.has(sample.objectIds[row]!);
   });
-  const rank = photoRanks(sample.objectIds);
+  const rank = photoRanks(sample.objectIds, random);
   const count = (row: number) => rank.counts.get(sample.objectIds[row]!)!;
   const genuineFolds: ((row: number) => boolean)[] = [];
   const wanted = options.genuineScores ?? 200;
@@ -168,14 +168,19 @@ function objectSample(rows: LabelledRows, maxRows: number, random: () => number)
   return subset(rows, picked);
 }
 
-/** Each row's place among its object's rows (0, 1, …), and each object's row count. */
-function photoRanks(objectIds: Int32Array): { of: Int32Array; counts: Map<number, number> } {
+/**
+ * Each row's place among its object's rows (0, 1, …), in a seeded random order, and each
+ * object's row count. Not the import order: its first photo (often the catalogue picture)
+ * would be held out in every calibration.
+ */
+function photoRanks(objectIds: Int32Array, random: () => number): { of: Int32Array; counts: Map<number, number> } {
   const counts = new Map<number, number>();
-  const of = Int32Array.from(objectIds, (id) => {
-    const k = counts.get(id) ?? 0;
-    counts.set(id, k + 1);
-    return k;
-  });
+  const of = new Int32Array(objectIds.length);
+  for (const row of shuffled([...objectIds.keys()], random)) {
+    const k = counts.get(objectIds[row]!) ?? 0;
+    counts.set(objectIds[row]!, k + 1);
+    of[row] = k;
+  }
   return { of, counts };
 }
 
