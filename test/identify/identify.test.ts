@@ -12,6 +12,7 @@ import { fieldDomainStatus, learnFieldDomain } from '../../src-main/engine/ident
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
+import { describeCalibration } from '../../src-main/engine/search/calibrate';
 import { describeFieldPhotos, embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
 import { tempDir } from '../helpers/files';
@@ -160,6 +161,10 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(catalogue.pictureCellPhotos(`${cells}:cut-out`).size).toBe(36);
     const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
     expect(answer).toMatchObject({ postprocess: 'whiten', local: true });
+    // The threshold, learned from the catalogue's photos, says how many field photos reach it: these views, nearly all.
+    expect(answer.calibration.fieldPhotos).toMatchObject({ count: queries.length - 6 });
+    expect(answer.calibration.fieldPhotos!.reaching).toBeGreaterThan(0.8);
+    expect(describeCalibration(answer.calibration)).toMatch(/Of the 30 field photos learned, \d+\.\d % reach it/);
     expect(answer.results[0]!.instanceId).toBe(queries[0].instance_id);
     // Several photos an object: the warning about one-picture catalogues does not apply.
     expect(answer.ranking).toMatch(/^Ranked by local evidence/);

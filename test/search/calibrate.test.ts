@@ -156,6 +156,9 @@ describe('describeCalibration', () => {
     const base = { threshold: 0.4, genuineScores: 300, impostorScores: 120, basis: 'cross-fitted', impostorsFrom: 'held-out objects', genuineAcceptRate: 0.962, impostorAcceptRate: 0.031 } as const;
     expect(describeCalibration(base)).toMatch(/catalogue's own photos: 96\.2 % of held-out photos of catalogued objects reach it, and 3\.1 % of photos of objects left out/);
     expect(describeCalibration({ ...base, basis: 'nearest-other-only', genuineAcceptRate: null })).toMatch(/own pictures: 3\.1 % [^]*learning field photos/);
+    // Field photos learned too: how many of them reach it, and what that means for an answer.
+    expect(describeCalibration({ ...base, fieldPhotos: { count: 216, reaching: 0.5 } }))
+      .toMatch(/left out of the catalogue\. Of the 216 field photos learned, 50\.0 % reach it: [^]*may still show a catalogued object/);
     expect(describeCalibration({ ...base, basis: 'nearest-other-only', genuineAcceptRate: null, impostorsFrom: 'field photos' })).toMatch(/^Threshold learned from 120 field photos: 3\.1 %/);
   });
 });

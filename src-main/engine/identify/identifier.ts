@@ -154,7 +154,8 @@ export class Identifier {
     const centring = await Postprocessor.fit(rows.vectors, rows.dims, { mode: 'centre' });
     this.verification = { index: indexOf(rows, centring.applyBatch(rows.vectors), rows.dims), centring };
     const postprocess = postprocessFor(this.recipe.postprocess, rows.objectIds);
-    const domain = postprocess === 'centre' ? fieldDomain(this.catalogue, this.recipe) : undefined;
+    const field = fieldDomain(this.catalogue, this.recipe);
+    const domain = postprocess === 'centre' ? field : undefined;
     const learn = spaceLearner(postprocess, WHITENING, { fit: fitWhiteningApart });
     // Centred on the catalogue itself, the ranking space is the verification's: its centring and index serve both.
     const postprocessor = postprocess === 'whiten' ? await this.fittedWhitening(key, rows, learn) : postprocess === 'centre' ? centring : undefined;
@@ -168,8 +169,9 @@ export class Identifier {
     const fieldImpostors = domain && fieldCentring && ranker.runnerUpScores(fieldCentring.applyBatch(domain.vectors), this.recipe.aggregation);
     // Each fold leaves out a little of the catalogue: its whitening starts from the whole one's axes.
     const learnFold = spaceLearner(postprocess, { ...WHITENING, start: postprocess === 'whiten' ? postprocessor?.axes() : undefined }, { fit: fitWhiteningApart });
-    const calibration = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
+    const learned = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors, dims: index.dims }));
+    const calibration = field && !domain ? { ...learned, fieldPhotos: await this.fieldReach(field.vectors, ranker, queries, learned.threshold) } : learned;
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     this.cells = await this.localEvidence(rows, postprocess);
@@ -229,6 +231,12 @@ export class Identifier {
     const fitted = await fit();
     if (kept) this.catalogue.putArtifact(name, { json: fitted });
     return fitted;
+  }
+
+  /** How many field photos there are, and the share whose best object's score reaches `threshold` (Calibration.fieldPhotos). */
+  private async fieldReach(vectors: Float32Array, ranker: ObjectRanker, queries: Postprocessor | undefined, threshold: number): Promise<{ count: number; reaching: number }> {
+    const best = ranker.rankBatch(queries ? await queries.applyMany(vectors) : vectors, this.recipe.aggregation, 1).map((m) => m[0]?.score ?? -1);
+    return { count: best.length, reaching: best.filter((s) => s >= threshold).length / best.length };
   }
 
   /** Several photos of one unknown object are fused into one query. */
