@@ -99,7 +99,7 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
   });
 
   it('ignores thresholds that earlier versions stored under other rules', async () => {
-    for (const old of ['calibration:', 'calibration:cross-fitted:']) {
+    for (const old of ['calibration:', 'calibration:cross-fitted:', 'threshold:']) {
       catalogue.putArtifact(`${old}${recipeKey(DEFAULT_RECIPE)}`, { json: { threshold: 0.857, basis: 'leave-one-out', genuineAcceptRate: 0.95, impostorAcceptRate: 0.01, n: 36 } });
     }
     const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);

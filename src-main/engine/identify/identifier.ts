@@ -223,9 +223,12 @@ export class Identifier {
     return fitted;
   }
 
-  /** Kept in the catalogue unless `kept` is false: a threshold learned with field photos' centring depends on them, which the key does not name. */
+  /**
+   * Kept in the catalogue unless `kept` is false: a threshold learned with field photos' centring depends on them, which the key does not name.
+   * The name says the rule it was learned by (the conformal floor, photos held out in a seeded order): one an earlier rule stored is learned again.
+   */
   private async fittedCalibration(key: string, kept: boolean, fit: () => Promise<Calibration>): Promise<Calibration> {
-    const name = `threshold:${key}`;
+    const name = `threshold:conformal:${key}`;
     const stored = kept ? this.catalogue.getArtifact(name) : undefined;
     if (stored?.json && !stored.stale) return stored.json as Calibration;
     const fitted = await fit();
