@@ -1,5 +1,5 @@
 import { Postprocessor } from '../search/postprocess';
-import { timesTransposed } from '../search/products';
+import { withProducts } from '../search/products';
 import { normaliseRows, stackRows } from '../search/vectors';
 
 /**
@@ -227,16 +227,23 @@ const KINDS = ['cutOuts', 'centres'] as const;
 export async function rerankByCells<M extends Candidate>(candidates: readonly M[], query: Float32Array, dims: number,
   cellsOf: (objectId: number) => ObjectCells): Promise<(M & { local: number })[]> {
   if (candidates.length < 2) return candidates.map((c) => ({ ...c, local: 0 }));
-  const objects = candidates.map((c) => cellsOf(c.objectId));
-  const similarities = await timesTransposed(stackRows(objects.flatMap((o) => KINDS.flatMap((k) => o[k]))), query, dims);
   const queryCells = query.length / dims;
-  let row = 0;
-  // Each object's best photo of each kind, -Infinity without one.
-  const best = objects.map((o) => KINDS.map((k) => o[k].reduce((most, photo) => {
-    const cells = photo.length / dims;
-    row += cells;
-    return Math.max(most, foundShare(similarities, queryCells, row - cells, row));
-  }, -Infinity)));
+  // Each object's best photo of each kind, -Infinity without one. Object by object: all the
+  // candidates' similarities at once took about 250 MB a query on grocery-dev.
+  const best = await withProducts(async (products) => {
+    const out: number[][] = [];
+    for (const o of candidates.map((c) => cellsOf(c.objectId))) {
+      const photos = KINDS.flatMap((k) => o[k]);
+      const similarities = photos.length > 0 ? await products.timesTransposed(stackRows(photos), query, dims) : new Float32Array(0);
+      let row = 0;
+      out.push(KINDS.map((k) => o[k].reduce((most, photo) => {
+        const cells = photo.length / dims;
+        row += cells;
+        return Math.max(most, foundShare(similarities, queryCells, row - cells, row));
+      }, -Infinity)));
+    }
+    return out;
+  });
   const z = KINDS.map((_, k) => zScores(best.map((b) => b[k]!)));
   const local = best.map((_, i) => KINDS.reduce((sum, kind, k) => {
     if (!z[k]!.some(Number.isFinite)) return sum;
