@@ -48,6 +48,7 @@ try {
     await identifier.prepare();
     const prepare = performance.now() - t;
     let [top1, top5, answered, threshold] = [0, 0, 0, 0];
+    let field: { count: number; reaching: number } | undefined;
     const times: number[] = [];
     for (const r of photos) {
       t = performance.now();
@@ -58,10 +59,11 @@ try {
       top5 += rank >= 1 ? 1 : 0;
       answered += answer.notInCatalogue ? 0 : 1;
       threshold = answer.threshold;
+      field = answer.calibration.fieldPhotos;
     }
     const pct = (n: number) => `${((100 * n) / photos.length).toFixed(1)} %`;
     const median = [...times].sort((a, b) => a - b)[times.length >> 1]!;
-    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)} (threshold ${threshold.toFixed(3)})  `
+    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)} (threshold ${threshold.toFixed(3)}${field ? `, reached by ${(100 * field.reaching).toFixed(1)} % of the field photos` : ''})  `
       + `median ${median.toFixed(0)} ms a photo (prepare ${(prepare / 1000).toFixed(1)} s)`);
   };
 
