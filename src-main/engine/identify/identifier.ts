@@ -238,7 +238,7 @@ export class Identifier {
 
   /** How many field photos there are, and the share whose best object's score reaches `threshold` (Calibration.fieldPhotos). */
   private async fieldReach(vectors: Float32Array, ranker: ObjectRanker, queries: Postprocessor | undefined, threshold: number): Promise<{ count: number; reaching: number }> {
-    const best = ranker.rankBatch(queries ? await queries.applyMany(vectors) : vectors, this.recipe.aggregation, 1).map((m) => m[0]?.score ?? -1);
+    const best = ranker.topScores(queries ? await queries.applyMany(vectors) : vectors, this.recipe.aggregation);
     return { count: best.length, reaching: best.filter((s) => s >= threshold).length / best.length };
   }
 

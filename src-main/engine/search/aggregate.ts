@@ -43,6 +43,11 @@ export class ObjectRanker {
     return photoHits.map((hits, i) => rankObjects(this.scoreObjects(hits, queries, i, method), k));
   }
 
+  /** Each query's best object score (-1 with no object). */
+  topScores(queries: Float32Array, method: AggregationMethod): number[] {
+    return this.rankBatch(queries, method, 1).map((m) => m[0]?.score ?? -1);
+  }
+
   /**
    * Each query's second-best object score. Whichever object a photo shows, its runner-up is
    * another one, so unlabelled photos give impostor scores this way.

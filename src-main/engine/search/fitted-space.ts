@@ -86,5 +86,5 @@ export async function rankingSpace(rows: LabelledRows, postprocessor: Postproces
   const index = new FlatIndex(postprocessor?.outDims ?? rows.dims);
   index.add(Int32Array.from(rows.objectIds.keys()), rows.objectIds, await map(rows.vectors));
   const ranker = new ObjectRanker(index);
-  return { map, topScores: (queries) => ranker.rankBatch(queries, aggregation, 1).map((m) => m[0]?.score ?? -1), dims: index.dims };
+  return { map, topScores: (queries) => ranker.topScores(queries, aggregation), dims: index.dims };
 }
