@@ -43,11 +43,26 @@ export interface Products {
   transposedTimes(a: Float32Array, p: number, b: Float32Array, q: number): Promise<Float32Array>;
 }
 
-export function withProducts<T>(use: (products: Products) => Promise<T>): Promise<T> {
-  return withSession(gemmGraph({ transB: 1 }), (byRows) => withSession(gemmGraph({ transA: 1 }), (byColumns) => use({
-    timesTransposed: (a, b, inner) => timesTransposedOn(byRows, a, b, inner),
-    transposedTimes: (a, p, b, q) => transposedTimesOn(byColumns, a, p, b, q),
-  })));
+/** Each session opens at its product's first call (local evidence, once a query, only needs the one), and all are released after `use`. */
+export async function withProducts<T>(use: (products: Products) => Promise<T>): Promise<T> {
+  const opened: Promise<ort.InferenceSession>[] = [];
+  const lazily = (transposed: { transA?: number; transB?: number }) => {
+    let session: Promise<ort.InferenceSession> | undefined;
+    return () => {
+      if (!session) opened.push(session = cpuSession(gemmGraph(transposed)));
+      return session;
+    };
+  };
+  const [byRows, byColumns] = [lazily({ transB: 1 }), lazily({ transA: 1 })];
+  try {
+    return await use({
+      timesTransposed: async (a, b, inner) => timesTransposedOn(await byRows(), a, b, inner),
+      transposedTimes: async (a, p, b, q) => transposedTimesOn(await byColumns(), a, p, b, q),
+    });
+  } finally {
+    // A session that failed to open has nothing to release; its error already reached `use`.
+    await Promise.all(opened.map((s) => s.then((session) => session.release(), () => undefined)));
+  }
 }
 
 /** Products.timesTransposed on a session of its own. */
