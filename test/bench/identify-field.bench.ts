@@ -47,9 +47,9 @@ try {
     let t = performance.now();
     await identifier.prepare();
     const prepare = performance.now() - t;
-    let [top1, top5, answered, threshold] = [0, 0, 0, 0];
-    let field: { count: number; reaching: number } | undefined;
-    const times: number[] = [];
+    let [top1, top5, answered] = [0, 0, 0];
+    let decision = '';
+    const [times, thresholds]: number[][] = [[], []];
     for (const r of photos) {
       t = performance.now();
       const answer = await identifier.identify([{ path: join(GROCERY, r.image_path) }], { top: 5 });
@@ -58,13 +58,15 @@ try {
       top1 += rank === 1 ? 1 : 0;
       top5 += rank >= 1 ? 1 : 0;
       answered += answer.notInCatalogue ? 0 : 1;
-      threshold = answer.threshold;
-      field = answer.calibration.fieldPhotos;
+      thresholds.push(answer.threshold);
+      const { evidence, fieldPhotos } = answer.calibration;
+      decision = evidence ? `, with local evidence, from ${evidence.fieldPhotos} field photos' runner-ups`
+        : fieldPhotos ? `, reached by ${(100 * fieldPhotos.reaching).toFixed(1)} % of the field photos` : '';
     }
     const pct = (n: number) => `${((100 * n) / photos.length).toFixed(1)} %`;
-    const median = [...times].sort((a, b) => a - b)[times.length >> 1]!;
-    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)} (threshold ${threshold.toFixed(3)}${field ? `, reached by ${(100 * field.reaching).toFixed(1)} % of the field photos` : ''})  `
-      + `median ${median.toFixed(0)} ms a photo (prepare ${(prepare / 1000).toFixed(1)} s)`);
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+    console.log(`${label.padEnd(46)} ${String(photos.length).padStart(4)} photos  top-1 ${pct(top1)}  top-5 ${pct(top5)}  answered ${pct(answered)} (median threshold ${median(thresholds).toFixed(3)}${decision})  `
+      + `median ${median(times).toFixed(0)} ms a photo (prepare ${(prepare / 1000).toFixed(1)} s)`);
   };
 
   console.log(`bench:identify-field — ${catalogue.stats().objects} products, one catalogue picture each; provider ${describer.pool(DEFAULT_RECIPE.parts[0]!.model).provider}`);

@@ -103,4 +103,37 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
       catalogue.close();
     }
   });
+
+  it('answers "not in the catalogue" as identification does once field photos bring local evidence to a catalogue of several photos an object', async () => {
+    const catalogue = Catalogue.open(join(tmp.dir, 'several.sqlite'), { create: true });
+    const describer = await Describer.open(DEFAULT_RECIPE, { provider: 'cpu' });
+    try {
+      const photos = join(tmp.dir, 'several.csv');
+      writeFileSync(photos, ['image_path,instance_id', ...chosen.filter((r) => r.split !== 'val').map((r) => `${join(GROCERY, r.image_path!)},${r.instance_id}`)].join('\n'));
+      await runImport(catalogue, planFromManifest(photos));
+      await embedCatalogue(catalogue, describer);
+      const queries = chosen.filter((r) => r.split === 'val');
+      mkdirSync(join(tmp.dir, 'several-field'));
+      for (const q of queries) copyFileSync(join(GROCERY, q.image_path!), join(tmp.dir, 'several-field', basename(q.image_path!)));
+      await learnFieldDomain(catalogue, describer, join(tmp.dir, 'several-field'));
+      const identifier = new Identifier(catalogue, describer);
+      let answered = 0;
+      let evidence;
+      for (const q of queries) {
+        const answer = await identifier.identify([{ path: join(GROCERY, q.image_path!) }], { top: 1 });
+        evidence = answer.calibration.evidence;
+        if (!answer.notInCatalogue) answered++;
+      }
+      // No object held out: every val photo is a known object's, each decided as identification decides.
+      const [open] = (await evaluate(set, { ...options, protocol: 'open', catalogueSplits: ['catalogue', 'train'], holdOut: 0 })).openSetMeans;
+      expect(open!.calibrationBasis).toBe(`score and local evidence, impostors from ${queries.length} field photos' runner-ups`);
+      expect(open!.threshold).toBeCloseTo(evidence!.threshold, 2);
+      expect(open!.knownAnswered).toBeCloseTo(answered / queries.length, 6);
+      // Some of these shop photos score below the catalogue's own held-out photos' threshold, yet local evidence answers them.
+      expect(answered).toBeGreaterThan(0);
+    } finally {
+      await describer.close();
+      catalogue.close();
+    }
+  });
 });

@@ -8,10 +8,11 @@ import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folde
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer, queryCentre } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
-import { fieldDomainStatus, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { fieldDomain, fieldDomainStatus, fieldQueryCells, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
+import { dot } from '../../src-main/engine/search/vectors';
 import { describeCalibration } from '../../src-main/engine/search/calibrate';
 import { describeFieldPhotos, embedCatalogue } from '../../src-main/engine/jobs/embed-catalogue';
 import type { Progress } from '../../src-main/engine/jobs/progress';
@@ -161,11 +162,21 @@ describe.skipIf(!hasCoil)('identification on a COIL-100 catalogue (default recip
     expect(catalogue.pictureCellPhotos(`${cells}:cut-out`).size).toBe(36);
     const answer = await new Identifier(catalogue, describer).identify([{ path: join(COIL, queries[0].image_path) }]);
     expect(answer).toMatchObject({ postprocess: 'whiten', local: true });
-    // The threshold, learned from the catalogue's photos, says how many field photos reach it: these views, nearly all.
-    expect(answer.calibration.fieldPhotos).toMatchObject({ count: queries.length - 6 });
-    expect(answer.calibration.fieldPhotos!.reaching).toBeGreaterThan(0.8);
-    expect(describeCalibration(answer.calibration)).toMatch(/Of the 30 field photos learned, \d+\.\d % reach it/);
+    // Decided on the score and local evidence together, learned from the field photos' runner-up objects.
+    const { evidence } = answer.calibration;
+    expect(evidence).toMatchObject({ fieldPhotos: queries.length - 6 });
+    expect(evidence!.impostorAcceptRate).toBeLessThanOrEqual(0.1);
+    expect(describeCalibration(answer.calibration)).toMatch(/^Threshold learned from 30 field photos on the score and local evidence together/);
     expect(answer.results[0]!.instanceId).toBe(queries[0].instance_id);
+    // The threshold shown is the score this match needed, given how much of its pictures was found.
+    expect(answer.threshold).not.toBe(answer.calibration.threshold);
+    expect(answer.notInCatalogue).toBe(answer.results[0]!.score < answer.threshold);
+    // Kept with the catalogue: the next identifier reads it rather than identifying the field photos again.
+    expect(catalogue.getArtifact(`evidence-threshold:${answer.recipe}`)!.json).toMatchObject({ threshold: evidence });
+    const next = new Identifier(catalogue, describer);
+    expect((await next.identify([{ path: join(COIL, queries[0].image_path) }])).calibration.evidence).toEqual(evidence);
+    // A photo of something else is still answered "not in the catalogue".
+    expect((await next.identify([{ path: await syntheticPhoto(join(tmp.dir, 'stranger-field.png'), 3, 128) }])).notInCatalogue).toBe(true);
     // Several photos an object: the warning about one-picture catalogues does not apply.
     expect(answer.ranking).toMatch(/^Ranked by local evidence/);
     expect(answer.ranking).not.toContain('one picture per object');
@@ -341,5 +352,24 @@ describe('single-photo catalogues and the field domain', () => {
 
   it('refuses a field folder without photos', async () => {
     await expect(learnFieldDomain(catalogue, describer, join(tmp.dir, 'objects', 'EG0', 'none'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+  });
+
+  it('keeps field photos\' cells as a query\'s are described, each beside its own descriptor, past a photo it cannot read', async () => {
+    mkdirSync(join(tmp.dir, 'field-with-bad'));
+    writeFileSync(join(tmp.dir, 'field-with-bad', '0-bad.png'), 'not a photo');
+    const views = await Promise.all([1, 2, 3].map((f) => syntheticView(join(tmp.dir, 'field-with-bad', `${f}.png`), 200 + f, f)));
+    expect(await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field-with-bad'))).toMatchObject({ count: 3, failed: [expect.stringContaining('0-bad.png')] });
+    const kept = fieldQueryCells(catalogue, recipe, describer.cellChannels)!;
+    expect(kept.rows).toEqual([0, 1, 2]);
+    const domain = fieldDomain(catalogue, recipe)!;
+    const dims = domain.vectors.length / domain.count;
+    for (const [k, path] of views.entries()) {
+      const [query] = await describer.describe([{ path }], { cells: 'query' });
+      if (!('vector' in query!)) throw new Error(`${path} was not described`);
+      expect(Array.from(domain.vectors.subarray(kept.rows[k]! * dims, (kept.rows[k]! + 1) * dims))).toEqual(Array.from(query.vector).map((v) => expect.closeTo(v, 5)));
+      // Its own cells and its centre's, as a query's; kept as int8.
+      expect(kept.cells[k]!.length).toBe(query.cells!.length);
+      expect(dot(kept.cells[k]!, 0, query.cells!, 0, describer.cellChannels)).toBeGreaterThan(0.99);
+    }
   });
 });

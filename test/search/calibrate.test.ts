@@ -160,6 +160,10 @@ describe('describeCalibration', () => {
     expect(describeCalibration({ ...base, fieldPhotos: { count: 216, reaching: 0.5 } }))
       .toMatch(/left out of the catalogue\. Of the 216 field photos learned, 50\.0 % reach it: [^]*may still show a catalogued object/);
     expect(describeCalibration({ ...base, basis: 'nearest-other-only', genuineAcceptRate: null, impostorsFrom: 'field photos' })).toMatch(/^Threshold learned from 120 field photos: 3\.1 %/);
+    // Local evidence in the decision: learned from the field photos' runner-ups, on both kinds of evidence.
+    const evidence = { score: { mean: 0.1, sd: 0.05 }, found: { mean: 0.3, sd: 0.04 }, threshold: 3.1, fieldPhotos: 100, impostorAcceptRate: 0.05 };
+    expect(describeCalibration({ ...base, evidence }))
+      .toMatch(/^Threshold learned from 100 field photos on the score and local evidence together [^]*5\.0 % of their matches with objects they do not show reach it, so the score needed falls as more of the object is found/);
   });
 });
 

@@ -14,6 +14,9 @@ export interface FoldCells {
   queryCells(row: number): Float32Array | undefined;
 }
 
+/** A ranked object, with its pictures' found share when local evidence re-ranked it (rerankByCells). */
+export type RankedMatch = ObjectMatch & { found?: number };
+
 /**
  * Objects in the order identification gives them: the catalogue rows' closest objects, re-ranked
  * by the backbones' ensemble where identification does (a centred catalogue of several
@@ -32,14 +35,14 @@ export class IdentificationOrder {
   }
 
   /** The best `count` objects for each query row, best first. */
-  async rank(rows: readonly number[], count: number): Promise<ObjectMatch[][]> {
+  async rank(rows: readonly number[], count: number): Promise<RankedMatch[][]> {
     const { vectors, dims } = this.compared;
     const queries = gatherRows(vectors, dims, rows);
     const candidates = this.ensemble || this.local ? Math.max(count, FUSION_CANDIDATES) : count;
     const matches = this.ranker.rankBatch(queries, DEFAULT_RECIPE.aggregation, candidates)
       .map((m, i) => (this.ensemble ? this.ensemble.rerank(m, queries.subarray(i * dims, (i + 1) * dims)) : m));
     // One query at a time: each compares its cells with every cell of its candidates' pictures.
-    const ranked: ObjectMatch[][] = [];
+    const ranked: RankedMatch[][] = [];
     for (const [i, m] of matches.entries()) {
       const cells = this.local?.queryCells(rows[i]!);
       ranked.push((cells ? await rerankByLocalEvidence(m, [cells], this.local!.cells) : m).slice(0, count));

@@ -2,15 +2,18 @@ import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
 import { partRows, ranksAsEnsemble, type PartSlice } from '../identify/backbone-ensemble';
 import { FUSION_CANDIDATES, fuseProbabilities, localEvidenceSetsClassifierAside } from '../identify/instance-classifier';
+import { evidenceOf, learnEvidenceThreshold, type EvidenceThreshold } from '../identify/evidence-threshold';
+import { QUERY_CELL_PHOTOS } from '../identify/field-domain';
 import { CatalogueCells, someOf } from '../identify/local-evidence';
 import { DEFAULT_RECIPE, mostlySeveralPhotos } from '../identify/recipe';
 import { calibrateCrossFitted, type Calibration } from '../search/calibrate';
 import { WHITENED_COMPONENTS, rankingSpace, spaceLearner } from '../search/fitted-space';
+import { evenIndices } from '../search/vectors';
 import { standardiseAfter, type ClassifierOptions } from './classifier';
 import type { EvaluationCells } from './cells';
 import type { EvalSet } from './dataset';
 import { comparedDescriptors, describeVariant, entryName, fieldRows, variantForCatalogue, type CompareRows, type ComparedDescriptors, type DescriptorVariant } from './descriptors';
-import { IdentificationOrder, type FoldCells } from './identification-order';
+import { IdentificationOrder, type FoldCells, type RankedMatch } from './identification-order';
 import { gatherRows } from './linalg';
 import { breakdown, ranksOf, type Accuracy, type Breakdown } from './metrics';
 import { classSpace, ensemble, labelsOf, scoreQueries, type ClassifierKind, type ScoringInput } from './scoring';
@@ -177,7 +180,10 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   if (!options.models.some((m) => m.includes(model))) return leftOut(`it uses ${model}'s cells, and no entry has that model`);
   const ids = (rows: readonly number[]) => [...new Set(rows)].map((r) => set.photos[r]!.photoId);
   const queries = folds.flatMap((f) => f.split.test);
-  const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), pictures: centred ? 'all' : 'plain', field: ids(folds[0]?.field ?? queries), queries: ids(queries) },
+  // The field photos the evidence threshold learns from are identified as queries are.
+  const field = folds[0]?.field ?? queries;
+  const learnedFrom = centred ? [] : fieldSample({ catalogue: [], queries, field });
+  const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), pictures: centred ? 'all' : 'plain', field: ids(field), queries: ids([...queries, ...learnedFrom]) },
     { signal: options.signal, onProgress: options.onProgress });
   return { cells: { ...cells, model }, reported: { model } };
 }
@@ -347,27 +353,42 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     const local = context.local && models.includes(context.local.model) ? context.local.cells : undefined;
     const order = new IdentificationOrder(set, options.variant, catalogue, compared, local);
     const calibration = await openSetThreshold(set, options.variant, rows, compared, order);
+    // As identification decides once field photos bring local evidence to a whitened catalogue.
+    const evidence = local && options.variant.postprocess === 'whiten' ? await evidenceThresholdOf(order, fieldSample(rows)) : undefined;
+    const decided = (h: RankedMatch) => (evidence ? evidenceOf(evidence, { score: h.score, found: h.found ?? NaN }) : h.score);
+    const threshold = evidence?.threshold ?? calibration.threshold;
     const best = async (queries: readonly number[]) => (await order.rank(queries, 1)).map((m) => m[0]!);
     const known = await best(knownQueries);
-    const unknownScores = (await best(unknownQueries)).map((h) => h.score);
-    const knownScores = known.map((h) => h.score);
+    const unknownScores = (await best(unknownQueries)).map(decided);
+    const knownScores = known.map(decided);
     const at95 = [...knownScores].sort((a, b) => a - b)[Math.floor(0.05 * knownScores.length)] ?? 1;
     meter.advance(1, `seed ${fold.seed}`);
     results.push({
       seed: fold.seed,
       model: entryName(models),
-      threshold: calibration.threshold,
-      calibrationBasis: `${calibration.basis}, impostors from ${calibration.impostorsFrom}`,
+      threshold,
+      calibrationBasis: evidence ? `score and local evidence, impostors from ${evidence.fieldPhotos} field photos' runner-ups` : `${calibration.basis}, impostors from ${calibration.impostorsFrom}`,
       knownQueries: knownQueries.length,
       unknownQueries: unknownQueries.length,
-      unknownRejected: share(unknownScores, (s) => s < calibration.threshold),
-      knownAnswered: share(knownScores, (s) => s >= calibration.threshold),
-      knownCorrectAnswered: share(known, (h, i) => h.score >= calibration.threshold && h.objectId === set.photos[knownQueries[i]!]!.objectId),
+      unknownRejected: share(unknownScores, (s) => s < threshold),
+      knownAnswered: share(knownScores, (s) => s >= threshold),
+      knownCorrectAnswered: share(known, (h, i) => knownScores[i]! >= threshold && h.objectId === set.photos[knownQueries[i]!]!.objectId),
       knownTop1: share(known, (h, i) => h.objectId === set.photos[knownQueries[i]!]!.objectId),
       unknownRejectedAt95: share(unknownScores, (s) => s < at95),
     });
   }
   return results;
+}
+
+/** The field photos identification keeps with their query cells (QUERY_CELL_PHOTOS, evenly spread): what the evidence threshold learns from. */
+function fieldSample(rows: CompareRows): number[] {
+  const field = fieldRows(rows);
+  return evenIndices(field.length, QUERY_CELL_PHOTOS).map((i) => field[i]!);
+}
+
+/** The evidence threshold identification learns from these field photos' runner-up objects. */
+async function evidenceThresholdOf(order: IdentificationOrder, field: readonly number[]): Promise<EvidenceThreshold | undefined> {
+  return learnEvidenceThreshold((await order.rank(field, 2)).flatMap(([, second]) => (second?.found === undefined ? [] : [{ score: second.score, found: second.found }])));
 }
 
 /** The threshold identification learns for this catalogue, in the space as the variant learns it. */

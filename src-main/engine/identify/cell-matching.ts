@@ -225,8 +225,8 @@ const KINDS = ['cutOuts', 'centres'] as const;
  * kind counts its other kind's z-score there; a kind no candidate has is left out.
  */
 export async function rerankByCells<M extends Candidate>(candidates: readonly M[], query: Float32Array, dims: number,
-  cellsOf: (objectId: number) => ObjectCells): Promise<(M & { local: number })[]> {
-  if (candidates.length < 2) return candidates.map((c) => ({ ...c, local: 0 }));
+  cellsOf: (objectId: number) => ObjectCells): Promise<(M & { local: number; found: number })[]> {
+  if (candidates.length < 2) return candidates.map((c) => ({ ...c, local: 0, found: NaN }));
   const queryCells = query.length / dims;
   // Each object's best photo of each kind, -Infinity without one. Object by object: all the
   // candidates' similarities at once took about 250 MB a query on grocery-dev.
@@ -254,9 +254,11 @@ export async function rerankByCells<M extends Candidate>(candidates: readonly M[
   const weakest = Math.min(0, ...local.filter(Number.isFinite));
   const evidence = local.map((v) => (Number.isFinite(v) ? v : weakest));
   const global = zScores(candidates.map((c) => c.score));
-  return candidates.map((c, i) => ({ ...c, local: evidence[i]!, fused: global[i]! + evidence[i]! }))
+  // What a decision reads: the found share of the object's photos taken elsewhere (centres), else of its cut-outs.
+  const found = best.map(([cutOut, centre]) => (Number.isFinite(centre) ? centre! : Number.isFinite(cutOut) ? cutOut! : NaN));
+  return candidates.map((c, i) => ({ ...c, local: evidence[i]!, found: found[i]!, fused: global[i]! + evidence[i]! }))
     .sort((a, b) => b.fused - a.fused || a.rank - b.rank)
-    .map(({ fused: _, ...c }, i) => ({ ...c, rank: i + 1 }) as M & { local: number });
+    .map(({ fused: _, ...c }, i) => ({ ...c, rank: i + 1 }) as M & { local: number; found: number });
 }
 
 /**

@@ -3,10 +3,10 @@ import type { Catalogue } from '../catalogue/catalogue';
 import { listPhotos } from '../catalogue/import-folders';
 import { UserError } from '../errors';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress';
-import { stackRows } from '../search/vectors';
-import { packCells, unpackCells } from './cell-matching';
+import { evenIndices, stackRows } from '../search/vectors';
+import { packCells, unpackCellRows, unpackCells } from './cell-matching';
 import { FieldCellSampler, centredCatalogue, cutOutsAndCentres, type FieldCells } from './local-evidence';
-import type { Describer } from './describe';
+import { queryCentre, type Describer } from './describe';
 import { recipeKey, storageKey, type DescriptorRecipe } from './recipe';
 
 /**
@@ -20,6 +20,15 @@ const key = (recipe: DescriptorRecipe) => `field-domain:${recipeKey(recipe)}`;
 /** The field photos' cells: their mean and an even sample (local evidence learns its space from them). */
 const cellKey = (recipe: DescriptorRecipe) => `field-cells:${recipeKey(recipe)}`;
 
+/** Some field photos' cells as a query's are described (its own and its centre's): what the evidence threshold learns from. */
+const queryCellKey = (recipe: DescriptorRecipe) => `field-query-cells:${recipeKey(recipe)}`;
+
+/**
+ * Field photos kept with their query cells: enough runner-ups for the evidence threshold's 95 %
+ * quantile, each about 450 KB (int8) and one re-ranking (about half a second) to learn from.
+ */
+export const QUERY_CELL_PHOTOS = 100;
+
 /** The field photos' cells, if learned with them. */
 export function fieldCells(catalogue: Catalogue, recipe: DescriptorRecipe, channels: number): FieldCells | undefined {
   const stored = catalogue.getArtifact(cellKey(recipe));
@@ -27,6 +36,26 @@ export function fieldCells(catalogue: Catalogue, recipe: DescriptorRecipe, chann
   const { photos, sampled } = stored.json as { photos: number; sampled: number };
   const unpacked = unpackCells(stored.blob, channels, sampled, channels);
   return unpacked && { photos, mean: unpacked.head, sample: unpacked.cells };
+}
+
+/** Field photos kept with their query cells: each one's row in the field domain's descriptors, and its cells; `learnedAt` tells one learning from the next. */
+export interface FieldQueries {
+  rows: number[];
+  cells: Float32Array[];
+  learnedAt: string;
+}
+
+export function fieldQueryCells(catalogue: Catalogue, recipe: DescriptorRecipe, channels: number): FieldQueries | undefined {
+  const stored = catalogue.getArtifact(queryCellKey(recipe));
+  if (!stored?.blob) return undefined;
+  const { rows, counts } = stored.json as { rows: number[]; counts: number[] };
+  let offset = 0;
+  const cells = counts.map((n) => {
+    const size = n * (4 + channels);
+    offset += size;
+    return unpackCellRows(stored.blob!.subarray(offset - size, offset), channels)!;
+  });
+  return { rows, cells, learnedAt: stored.updatedAt };
 }
 
 export interface FieldDomain {
@@ -52,6 +81,20 @@ export function fieldDomainStatus(catalogue: Catalogue, recipe: DescriptorRecipe
   return { photos: count, folder };
 }
 
+/** The photos' own cells (`own`, by place in `batch`) with their centres' as a query's (Describer.describe's 'query'); a centre that cannot be read leaves its photo out. */
+async function queryCells(describer: Describer, own: { i: number; cells: Float32Array }[], batch: { path: string }[]): Promise<Map<number, Float32Array>> {
+  const part = describer.recipe.parts.find((p) => p.model === describer.cellModel)!;
+  const out = new Map<number, Float32Array>();
+  let k = 0;
+  for await (const centres of describer.describePart(part, own.map(({ i }) => queryCentre(batch[i]!)), { batchSize: 4, cells: true })) {
+    for (const c of centres) {
+      const { i, cells } = own[k++]!;
+      if ('cells' in c && c.cells) out.set(i, stackRows([cells, c.cells]));
+    }
+  }
+  return out;
+}
+
 /** Photos described at a time: progress and cancel come between batches. */
 const BATCH = 8;
 
@@ -64,13 +107,22 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   const described: Awaited<ReturnType<Describer['describe']>> = [];
   const channels = describer.cellChannels;
   const cells = new FieldCellSampler(channels, photos.length);
+  const sampled = new Set(evenIndices(photos.length, QUERY_CELL_PHOTOS));
+  const queries: { row: number; packed: Buffer; count: number }[] = [];
+  let failures = 0;
   for (let start = 0; start < photos.length; start += BATCH) {
     if (options.signal?.aborted) throw new UserError('CANCELLED', 'Learning the field domain was cancelled; the previous one, if any, is kept.', 'Start it again when you are ready.');
     const batch = photos.slice(start, start + BATCH);
-    // Each photo's cells go into the mean and the sample, then are dropped: hundreds of photos' cells take gigabytes.
-    for (const d of await describer.describe(batch, { cells: true })) {
+    // Each photo's cells go into the mean and the sample, then are dropped (hundreds of photos' cells take
+    // gigabytes), but for QUERY_CELL_PHOTOS of them, kept packed with their centres' as a query's.
+    const batchDescribed = await describer.describe(batch, { cells: true });
+    const keptAsQueries = await queryCells(describer, batchDescribed.flatMap((d, i) => (sampled.has(start + i) && 'cells' in d && d.cells ? [{ i, cells: d.cells }] : [])), batch);
+    for (const [i, d] of batchDescribed.entries()) {
       if ('cells' in d && d.cells) cells.add(d.cells);
+      const query = keptAsQueries.get(i);
+      if (query && 'vector' in d) queries.push({ row: described.length - failures, packed: packCells(new Float32Array(0), query, channels), count: query.length / channels });
       described.push('vector' in d ? { path: d.path, vector: d.vector } : d);
+      if ('error' in d) failures++;
     }
     meter.advance(batch.length);
   }
@@ -84,6 +136,10 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   catalogue.putArtifact(cellKey(describer.recipe), {
     json: { photos: field.photos, sampled: field.sample.length / channels },
     blob: packCells(field.mean, field.sample, channels),
+  });
+  catalogue.putArtifact(queryCellKey(describer.recipe), {
+    json: { rows: queries.map((q) => q.row), counts: queries.map((q) => q.count) },
+    blob: Buffer.concat(queries.map((q) => q.packed)),
   });
   // A catalogue of several photos an object is re-ranked by its photos' cells from now on: they
   // are described here, with progress, rather than in the first identification.

@@ -12,7 +12,8 @@ import { DEFAULT_SHRINKAGE, Postprocessor, concatDescriptors } from '../search/p
 import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
-import { fieldCells, fieldDomain, fieldDomainStatus } from './field-domain';
+import { learnEvidenceThreshold, scoreNeeded, type Evidence, type EvidenceThreshold } from './evidence-threshold';
+import { fieldCells, fieldDomain, fieldDomainStatus, fieldQueryCells, type FieldDomain } from './field-domain';
 import { CatalogueCells, cutOutsAndCentres, pictureCells, rerankByLocalEvidence } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, localEvidenceSetsClassifierAside, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
@@ -33,8 +34,9 @@ export interface IdentifiedObject {
 }
 
 export interface Identification {
-  /** True when the best-ranked object's score is below the catalogue's calibrated threshold. */
+  /** True when the best-ranked object's score is below the threshold. */
   notInCatalogue: boolean;
+  /** The catalogue's calibrated threshold; with local evidence in the decision (Calibration.evidence), the score this best object needed. */
   threshold: number;
   calibration: Calibration;
   results: IdentifiedObject[];
@@ -171,10 +173,13 @@ export class Identifier {
     const learnFold = spaceLearner(postprocess, { ...WHITENING, start: postprocess === 'whiten' ? postprocessor?.axes() : undefined }, { fit: fitWhiteningApart });
     const learned = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors, dims: index.dims }));
-    const calibration = field && !domain ? { ...learned, fieldPhotos: await this.fieldReach(field.vectors, ranker, queries, learned.threshold) } : learned;
+    this.cells = await this.localEvidence(rows, postprocess);
+    // Queries from elsewhere score far below the catalogue's own photos: with field photos to learn from, local evidence joins the decision.
+    const evidence = field && !domain && this.cells && await this.evidenceThreshold(key, field, ranker, queries, this.cells);
+    const calibration = evidence ? { ...learned, evidence }
+      : field && !domain ? { ...learned, fieldPhotos: await this.fieldReach(field.vectors, ranker, queries, learned.threshold) } : learned;
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
     this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
-    this.cells = await this.localEvidence(rows, postprocess);
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -242,6 +247,31 @@ export class Identifier {
     return { count: best.length, reaching: best.filter((s) => s >= threshold).length / best.length };
   }
 
+  /**
+   * The evidence threshold (EvidenceThreshold), learned from the runner-up objects of the field
+   * photos kept with their query cells, each identified as a query is; kept in the catalogue
+   * until it or the field photos change.
+   */
+  private async evidenceThreshold(key: string, field: FieldDomain, ranker: ObjectRanker, queries: Postprocessor | undefined, cells: CatalogueCells): Promise<EvidenceThreshold | undefined> {
+    const photos = fieldQueryCells(this.catalogue, this.recipe, this.describer.cellChannels);
+    if (!photos || photos.rows.length === 0) return undefined;
+    const name = `evidence-threshold:${key}`;
+    const stored = this.catalogue.getArtifact(name);
+    const kept = stored?.json as { learnedAt: string; threshold: EvidenceThreshold | null } | undefined;
+    if (stored && !stored.stale && kept?.learnedAt === photos.learnedAt) return kept.threshold ?? undefined;
+    const dims = field.vectors.length / field.count;
+    const runnerUps: Evidence[] = [];
+    for (const [k, row] of photos.rows.entries()) {
+      const raw = field.vectors.subarray(row * dims, (row + 1) * dims);
+      const matches = ranker.rankFused(queries?.apply(raw) ?? raw, this.recipe.aggregation, FUSION_CANDIDATES);
+      const [, second] = await rerankByLocalEvidence(matches, [photos.cells[k]!], cells);
+      if (second) runnerUps.push(second);
+    }
+    const threshold = learnEvidenceThreshold(runnerUps);
+    this.catalogue.putArtifact(name, { json: { learnedAt: photos.learnedAt, threshold: threshold ?? null } });
+    return threshold;
+  }
+
   /** Several photos of one unknown object are fused into one query. */
   async identify(photos: PhotoInput[], options: { top?: number } = {}): Promise<Identification> {
     if (photos.length === 0) throw new UserError('INVALID_ARGUMENT', 'No photo was given to identify.', 'Give one or more photos of the object.');
@@ -264,16 +294,19 @@ export class Identifier {
     const matches = this.ranking.ranker.rank(query, this.recipe.aggregation, fused || ensemble || local ? Math.max(top, FUSION_CANDIDATES) : top);
     const reranked = fused ? await this.fuse(matches, query) : ensemble ? ensemble.rerank(matches, query) : matches;
     // Re-ranked by local evidence, the order no longer follows a probability.
-    const ranked = (local ? (await rerankByLocalEvidence<ObjectMatch & { probability?: number }>(reranked, queryCells, local)).map(({ probability: _, local: __, ...m }) => m) : reranked).slice(0, top);
+    const evidenceRanked = local && await rerankByLocalEvidence<ObjectMatch & { probability?: number }>(reranked, queryCells, local);
+    const ranked = (evidenceRanked ? evidenceRanked.map(({ probability: _, local: __, found: ___, ...m }) => m) : reranked).slice(0, top);
     const results = ranked.map((m) => this.describeMatch(m, check));
     const { calibration } = this.ranking;
+    // With local evidence in the decision, the score needed depends on how much of the best object was found.
+    const threshold = calibration.evidence && evidenceRanked && evidenceRanked[0] ? scoreNeeded(calibration.evidence, evidenceRanked[0].found) : calibration.threshold;
     const classifier = fused ? 'fused' as const : fresh ? 'set aside' as const : this.classifier ? 'stale' as const : 'none' as const;
     const order = { classifier, ensemble: !!ensemble, local: !!local };
     const answer = {
       // The answered object's own retrieval score, what the threshold was learned on. Where fusion
       // reorders, it is at most the best score, so the threshold's false-accept rate still bounds it.
-      notInCatalogue: decide(ranked[0]?.score ?? -1, undefined, calibration.threshold),
-      threshold: calibration.threshold,
+      notInCatalogue: decide(ranked[0]?.score ?? -1, undefined, threshold),
+      threshold,
       calibration,
       results,
       recipe: recipeKey(this.recipe),

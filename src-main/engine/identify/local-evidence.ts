@@ -215,7 +215,7 @@ export class FieldCellSampler {
  * Candidates re-ranked by local evidence (rerankByCells): the query photos' cells together,
  * centred on the field photos' mean cell (without field photos, on their own).
  */
-export async function rerankByLocalEvidence<M extends Candidate>(matches: readonly M[], queryCells: readonly Float32Array[], cells: CatalogueCells): Promise<(M & { local: number })[]> {
+export async function rerankByLocalEvidence<M extends Candidate>(matches: readonly M[], queryCells: readonly Float32Array[], cells: CatalogueCells): Promise<(M & { local: number; found: number })[]> {
   const query = await cells.space.project(stackRows(queryCells), cells.queryMean);
   const byObject = await cells.ofObjects(matches.map((m) => m.objectId));
   return rerankByCells(matches, query, cells.space.dims, (objectId) => byObject.get(objectId) ?? { cutOuts: [], centres: [] });

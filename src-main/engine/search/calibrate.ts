@@ -1,3 +1,4 @@
+import type { EvidenceThreshold } from '../identify/evidence-threshold';
 import { mulberry32, shuffled } from '../random';
 
 /**
@@ -35,6 +36,12 @@ export interface Calibration {
    * photos answered where 95 % of the held-out photos reach it), which the user should know.
    */
   fieldPhotos?: { count: number; reaching: number };
+  /**
+   * With field photos learned and local evidence re-ranking a catalogue of several photos an
+   * object: the decision's threshold on the score and local evidence together, which replaces
+   * `threshold` (EvidenceThreshold).
+   */
+  evidence?: EvidenceThreshold;
 }
 
 export interface CalibrationOptions {
@@ -217,6 +224,11 @@ function fromScores(genuine: number[], impostor: number[], options: CalibrationO
 /** What a threshold was learned from and how it did there, in a sentence for the person reading an answer. */
 export function describeCalibration(c: Calibration): string {
   const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  if (c.evidence) {
+    return `Threshold learned from ${c.evidence.fieldPhotos} field photos on the score and local evidence together (how much of the object's photos is found in this one): `
+      + `${pct(c.evidence.impostorAcceptRate)} of their matches with objects they do not show reach it, so the score needed falls as more of the object is found. `
+      + 'Photos taken elsewhere of catalogued objects are still answered "not in the catalogue" at times; compare the candidates.';
+  }
   if (c.impostorsFrom === 'field photos') {
     return `Threshold learned from ${c.impostorScores} field photos: ${pct(c.impostorAcceptRate)} of their scores against objects they do not show reach it.`;
   }
@@ -251,7 +263,7 @@ export function conformalFloor(values: number[], rate: number): number {
 }
 
 /** Lower empirical quantile: at least (1 − q) of the values are at or above it. */
-function quantile(values: number[], q: number): number {
+export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return 1; // nothing to learn from: accept nothing automatically
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))]!;

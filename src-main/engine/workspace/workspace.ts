@@ -297,6 +297,7 @@ export class Workspace {
     return this.jobs.start('domain', async (signal, report) => {
       const { count, failed } = await learnFieldDomain(catalogue, describer, folder, { signal, onProgress: report });
       this.identifier = undefined; // it centres on the domain it was built with
+      this.prepareIdentification();
       return { photos: count, failed: failed.slice(0, MAX_REPORTED_FAILURES) };
     }, () => this.announce());
   }
