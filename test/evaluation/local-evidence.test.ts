@@ -31,6 +31,7 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
   // And three shop photos each from train, for a catalogue of several photos an object.
   const train = products.flatMap((p) => rows.filter((r) => r.instance_id === p && r.split === 'train').slice(0, 3));
   const chosen = [...rows.filter((r) => products.includes(r.instance_id) && ['catalogue', 'val'].includes(r.split!)), ...train];
+  const queries = chosen.filter((r) => r.split === 'val');
   const options: EvaluationOptions = { protocol: 'field', catalogueSplits: ['catalogue'], querySplits: ['val'], models: [JOINED], classifiers: ['prototype'], seeds: [1], variant: recipeVariant(DEFAULT_RECIPE) };
   const top1 = (result: Awaited<ReturnType<typeof evaluate>>) => result.summary.find((s) => s.classifier === 'prototype')!.top1;
 
@@ -78,62 +79,47 @@ describe.skipIf(!existsSync(join(GROCERY, 'manifest.csv')))('evaluating with loc
     cache.close();
   });
 
-  it('gives the figure identification gives, photo by photo, with the queries as field photos', async () => {
-    const catalogue = Catalogue.open(join(tmp.dir, 'catalogue.sqlite'), { create: true });
+  /** Each val photo identified as a user would: a catalogue of `rows` (kept as `name`), the val photos learned as field photos. */
+  const identifiedByProduct = async (name: string, rows: typeof chosen) => {
+    const catalogue = Catalogue.open(join(tmp.dir, `${name}.sqlite`), { create: true });
     const describer = await Describer.open(DEFAULT_RECIPE, { provider: 'cpu' });
     try {
-      const pictures = join(tmp.dir, 'pictures.csv');
-      writeFileSync(pictures, ['image_path,instance_id', ...chosen.filter((r) => r.split === 'catalogue').map((r) => `${join(GROCERY, r.image_path!)},${r.instance_id}`)].join('\n'));
-      await runImport(catalogue, planFromManifest(pictures));
+      writeFileSync(join(tmp.dir, `${name}.csv`), ['image_path,instance_id', ...rows.map((r) => `${join(GROCERY, r.image_path!)},${r.instance_id}`)].join('\n'));
+      await runImport(catalogue, planFromManifest(join(tmp.dir, `${name}.csv`)));
       await embedCatalogue(catalogue, describer);
-      const queries = chosen.filter((r) => r.split === 'val');
-      mkdirSync(join(tmp.dir, 'field'));
-      for (const q of queries) copyFileSync(join(GROCERY, q.image_path!), join(tmp.dir, 'field', basename(q.image_path!)));
-      await learnFieldDomain(catalogue, describer, join(tmp.dir, 'field'));
+      mkdirSync(join(tmp.dir, `${name}-field`));
+      for (const q of queries) copyFileSync(join(GROCERY, q.image_path!), join(tmp.dir, `${name}-field`, basename(q.image_path!)));
+      await learnFieldDomain(catalogue, describer, join(tmp.dir, `${name}-field`));
       const identifier = new Identifier(catalogue, describer);
-      let right = 0;
-      for (const q of queries) {
-        const answer = await identifier.identify([{ path: join(GROCERY, q.image_path!) }], { top: 1 });
-        expect(answer.local).toBe(true);
-        if (answer.results[0]!.instanceId === q.instance_id) right++;
-      }
-      expect(top1(await evaluate(set, options))).toBeCloseTo(right / queries.length, 6);
+      const answers = [];
+      for (const q of queries) answers.push(await identifier.identify([{ path: join(GROCERY, q.image_path!) }], { top: 1 }));
+      return answers;
     } finally {
       await describer.close();
       catalogue.close();
     }
+  };
+
+  it('gives the figure identification gives, photo by photo, with the queries as field photos', async () => {
+    const answers = await identifiedByProduct('pictures', chosen.filter((r) => r.split === 'catalogue'));
+    expect(answers.every((a) => a.local)).toBe(true);
+    const right = answers.filter((a, i) => a.results[0]!.instanceId === queries[i]!.instance_id).length;
+    expect(top1(await evaluate(set, options))).toBeCloseTo(right / queries.length, 6);
+    // "Not in the catalogue" too, decided on the score and local evidence learned from the field photos.
+    const [open] = (await evaluate(set, { ...options, protocol: 'open', holdOut: 0 })).openSetMeans;
+    expect(open!.threshold).toBeCloseTo(answers[0]!.calibration.evidence!.threshold, 2);
+    expect(open!.knownAnswered).toBeCloseTo(answers.filter((a) => !a.notInCatalogue).length / queries.length, 6);
   });
 
   it('answers "not in the catalogue" as identification does once field photos bring local evidence to a catalogue of several photos an object', async () => {
-    const catalogue = Catalogue.open(join(tmp.dir, 'several.sqlite'), { create: true });
-    const describer = await Describer.open(DEFAULT_RECIPE, { provider: 'cpu' });
-    try {
-      const photos = join(tmp.dir, 'several.csv');
-      writeFileSync(photos, ['image_path,instance_id', ...chosen.filter((r) => r.split !== 'val').map((r) => `${join(GROCERY, r.image_path!)},${r.instance_id}`)].join('\n'));
-      await runImport(catalogue, planFromManifest(photos));
-      await embedCatalogue(catalogue, describer);
-      const queries = chosen.filter((r) => r.split === 'val');
-      mkdirSync(join(tmp.dir, 'several-field'));
-      for (const q of queries) copyFileSync(join(GROCERY, q.image_path!), join(tmp.dir, 'several-field', basename(q.image_path!)));
-      await learnFieldDomain(catalogue, describer, join(tmp.dir, 'several-field'));
-      const identifier = new Identifier(catalogue, describer);
-      let answered = 0;
-      let evidence;
-      for (const q of queries) {
-        const answer = await identifier.identify([{ path: join(GROCERY, q.image_path!) }], { top: 1 });
-        evidence = answer.calibration.evidence;
-        if (!answer.notInCatalogue) answered++;
-      }
-      // No object held out: every val photo is a known object's, each decided as identification decides.
-      const [open] = (await evaluate(set, { ...options, protocol: 'open', catalogueSplits: ['catalogue', 'train'], holdOut: 0 })).openSetMeans;
-      expect(open!.calibrationBasis).toBe(`score and local evidence, impostors from ${queries.length} field photos' runner-ups`);
-      expect(open!.threshold).toBeCloseTo(evidence!.threshold, 2);
-      expect(open!.knownAnswered).toBeCloseTo(answered / queries.length, 6);
-      // Some of these shop photos score below the catalogue's own held-out photos' threshold, yet local evidence answers them.
-      expect(answered).toBeGreaterThan(0);
-    } finally {
-      await describer.close();
-      catalogue.close();
-    }
+    const answers = await identifiedByProduct('several', chosen.filter((r) => r.split !== 'val'));
+    const answered = answers.filter((a) => !a.notInCatalogue).length;
+    const { evidence } = answers[0]!.calibration;
+    // No object held out: every val photo is a known object's, each decided as identification decides.
+    const [open] = (await evaluate(set, { ...options, protocol: 'open', catalogueSplits: ['catalogue', 'train'], holdOut: 0 })).openSetMeans;
+    expect(open!.calibrationBasis).toBe(`score and local evidence, impostors from ${queries.length} field photos' runner-ups`);
+    expect(open!.threshold).toBeCloseTo(evidence!.threshold, 2);
+    expect(open!.knownAnswered).toBeCloseTo(answered / queries.length, 6);
+    expect(answered).toBeGreaterThan(0);
   });
 });

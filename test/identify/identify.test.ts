@@ -245,6 +245,9 @@ describe('single-photo catalogues and the field domain', () => {
     const after = await new Identifier(catalogue, describer).identify(query);
     // The field photos' runner-up objects are now the impostors the threshold is learned from.
     expect(after).toMatchObject({ postprocess: 'centre', fieldDomainPhotos: 24, local: true, calibration: { impostorsFrom: 'field photos', impostorScores: 24 } });
+    // And "not in the catalogue" is decided on the score and local evidence together, learned from them.
+    expect(after.calibration.evidence).toMatchObject({ fieldPhotos: 24 });
+    expect(after.notInCatalogue).toBe(after.results[0]!.score < after.threshold);
     // The field photos' cells are kept too (a mean and a sample): local evidence learns its space from them.
     expect(catalogue.getArtifact(`field-cells:${recipeKey(recipe)}`)).toMatchObject({ json: { photos: 24, sampled: 24 * 17 * 17 } }); // few photos: all their cells
     expect(after.results[0].instanceId).toBe('EG5');

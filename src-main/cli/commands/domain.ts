@@ -1,4 +1,4 @@
-import { learnFieldDomain } from '../../engine/identify/field-domain';
+import { QUERY_CELL_PHOTOS, learnFieldDomain } from '../../engine/identify/field-domain';
 import { catalogueRecipe } from '../../engine/identify/recipe';
 import { MIN_FIELD_IMPOSTORS } from '../../engine/search/calibrate';
 import { requiredString, withCatalogue, type Command } from '../command';
@@ -23,7 +23,8 @@ export const domainCommand: Command = {
         io.out('Where the catalogue has mostly one photo per object, identification now centres query photos on these (the catalogue on its own),'
           + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} learns its "not in the catalogue" threshold from them`
           + ' and weighs the local evidence it re-ranks by on their feature-map cells.');
-        io.out('Where objects have several photos, their pictures on a plain background and the other photos\' centres now re-rank answers by local evidence too.');
+        io.out('Where objects have several photos, their pictures on a plain background and the other photos\' centres now re-rank answers by local evidence too,'
+          + ` and${count < MIN_FIELD_IMPOSTORS ? `, once there are ${MIN_FIELD_IMPOSTORS} of them,` : ''} "not in the catalogue" is decided on the score and local evidence together, learned from up to ${QUERY_CELL_PHOTOS} of them.`);
       });
     });
   },

@@ -119,7 +119,7 @@ export const evaluateCommand: Command = {
     model: { type: 'string', value: 'IDS', description: `Models, comma-separated; join models into one descriptor with + (default ${DEFAULT_MODELS}). Two single models or more give an ensemble too.` },
     'catalogue-split': { type: 'string', value: 'A[,B]', description: 'Field/open: split values that form the catalogue, e.g. catalogue,train.' },
     'query-split': { type: 'string', value: 'C', description: 'Field/open: split values of the query photos, e.g. val.' },
-    'field-split': { type: 'string', value: 'F', description: 'Field/open: split values of unlabelled field photos that queries are centred on and the threshold learns from when the catalogue has mostly one photo per object, as identification uses field photos (default: the query photos themselves).' },
+    'field-split': { type: 'string', value: 'F', description: 'Field/open: split values of unlabelled field photos, used as identification uses them: queries are centred on them when the catalogue has mostly one photo per object, local evidence is weighed on their cells, and the threshold learns from them (default: the query photos themselves).' },
     descriptors: { type: 'string', value: 'BASE', description: 'recipe (default): as identification describes photos (its pooling, flip, whitening on catalogue + prototypes); raw: mean pooling, no flip, no post-processing, as the paper. The options below change one part of it.' },
     pooling: { type: 'string', value: 'P', description: 'mean, gem, or per model: inception-v3-mixed5:gem,mobilenet-v2-140:mean.' },
     flip: { type: 'boolean', description: 'Average each descriptor with the mirrored photo\'s.' },

@@ -182,7 +182,7 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   const queries = folds.flatMap((f) => f.split.test);
   // The field photos the evidence threshold learns from are identified as queries are.
   const field = folds[0]?.field ?? queries;
-  const learnedFrom = centred ? [] : fieldSample({ catalogue: [], queries, field });
+  const learnedFrom = fieldSample({ catalogue: [], queries, field });
   const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), pictures: centred ? 'all' : 'plain', field: ids(field), queries: ids([...queries, ...learnedFrom]) },
     { signal: options.signal, onProgress: options.onProgress });
   return { cells: { ...cells, model }, reported: { model } };
@@ -354,7 +354,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     const order = new IdentificationOrder(set, options.variant, catalogue, compared, local);
     const calibration = await openSetThreshold(set, options.variant, rows, compared, order);
     // As identification decides once field photos bring local evidence to a whitened catalogue.
-    const evidence = local && options.variant.postprocess === 'whiten' ? await evidenceThresholdOf(order, fieldSample(rows)) : undefined;
+    const evidence = local ? await evidenceThresholdOf(order, fieldSample(rows)) : undefined;
     const decided = (h: RankedMatch) => (evidence ? evidenceOf(evidence, { score: h.score, found: h.found ?? NaN }) : h.score);
     const threshold = evidence?.threshold ?? calibration.threshold;
     const best = async (queries: readonly number[]) => (await order.rank(queries, 1)).map((m) => m[0]!);

@@ -174,12 +174,12 @@ export class Identifier {
     const learned = await this.fittedCalibration(key, !domain, () => calibrateCrossFitted(rows,
       async (known) => rankingSpace(known, await learnFold(known), this.recipe.aggregation), { concurrency: CALIBRATION_FITS_AT_ONCE, fieldImpostors, dims: index.dims }));
     this.cells = await this.localEvidence(rows, postprocess);
+    this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     // Queries from elsewhere score far below the catalogue's own photos: with field photos to learn from, local evidence joins the decision.
-    const evidence = field && !domain && this.cells && await this.evidenceThreshold(key, field, ranker, queries, this.cells);
+    const evidence = field && this.cells && await this.evidenceThreshold(key, field, ranker, queries, this.cells);
     const calibration = evidence ? { ...learned, evidence }
       : field && !domain ? { ...learned, fieldPhotos: await this.fieldReach(field.vectors, ranker, queries, learned.threshold) } : learned;
     this.ranking = { index, ranker, queries, postprocess, fieldDomain: domain?.count ?? 0, calibration };
-    this.ensemble = ranksAsEnsemble(postprocess, rows.parts) ? BackboneEnsemble.fromIndex(index, rows.parts) : undefined;
     this.classifier = storedClassifier(this.catalogue, this.recipe);
     this.builtAt = state;
   }
@@ -263,8 +263,9 @@ export class Identifier {
     const runnerUps: Evidence[] = [];
     for (const [k, row] of photos.rows.entries()) {
       const raw = field.vectors.subarray(row * dims, (row + 1) * dims);
-      const matches = ranker.rankFused(queries?.apply(raw) ?? raw, this.recipe.aggregation, FUSION_CANDIDATES);
-      const [, second] = await rerankByLocalEvidence(matches, [photos.cells[k]!], cells);
+      const query = fuseMeanEmbedding(queries?.apply(raw) ?? raw, queries?.outDims ?? dims);
+      const matches = ranker.rank(query, this.recipe.aggregation, FUSION_CANDIDATES);
+      const [, second] = await rerankByLocalEvidence(this.ensemble ? this.ensemble.rerank(matches, query) : matches, [photos.cells[k]!], cells);
       if (second) runnerUps.push(second);
     }
     const threshold = learnEvidenceThreshold(runnerUps);
