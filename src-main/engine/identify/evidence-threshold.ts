@@ -7,11 +7,11 @@ export interface Evidence {
 }
 
 /**
- * "Not in the catalogue" for a catalogue of several photos an object whose queries come from
- * elsewhere (field photos learned), decided on both kinds of evidence: each standardised on the
- * field photos' runner-up objects (impostors in the queries' own domain), summed, and the
- * threshold set at a high quantile of those runner-ups' sums. The catalogue's own held-out
- * photos cannot set it: they score far above photos taken on other visits.
+ * "Not in the catalogue" once field photos are learned and local evidence re-ranks, decided on
+ * both kinds of evidence: each standardised on the field photos' runner-up objects (impostors in
+ * the queries' own domain), summed, and the threshold set at a high quantile of those
+ * runner-ups' sums. A catalogue's own held-out photos cannot set it: they score far above photos
+ * taken on other visits.
  */
 export interface EvidenceThreshold {
   score: { mean: number; sd: number };

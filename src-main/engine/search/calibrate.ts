@@ -37,9 +37,8 @@ export interface Calibration {
    */
   fieldPhotos?: { count: number; reaching: number };
   /**
-   * With field photos learned and local evidence re-ranking a catalogue of several photos an
-   * object: the decision's threshold on the score and local evidence together, which replaces
-   * `threshold` (EvidenceThreshold).
+   * With field photos learned and local evidence re-ranking: the decision's threshold on the
+   * score and local evidence together, which replaces `threshold` (EvidenceThreshold).
    */
   evidence?: EvidenceThreshold;
 }
