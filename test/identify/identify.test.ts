@@ -1,5 +1,6 @@
 import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalogue } from '../../src-main/engine/catalogue/catalogue';
@@ -8,7 +9,7 @@ import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folde
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer, queryCentre } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
-import { fieldDomain, fieldDomainStatus, fieldQueryCells, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { fieldDomain, fieldDomainStatus, fieldQueryCells, keepsQueryCells, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
@@ -336,7 +337,7 @@ describe('single-photo catalogues and the field domain', () => {
       await expect(refused).rejects.toThrow(/embedded with another version of inception-v3-mixed5 than the one installed/);
       await expect(refused).rejects.toMatchObject({ code: 'CATALOGUE_NOT_EMBEDDED', hint: expect.stringMatching(/describes the photos again/) });
 
-      expect((await embedCatalogue(older, describer)).fieldPhotos).toEqual({ folder: field, learnedAgain: true });
+      expect((await embedCatalogue(older, describer)).fieldPhotos).toEqual({ folder: field, learnedAgain: true, because: 'model' });
       const again = await new Identifier(older, describer).identify(query);
       expect([again.fieldDomainPhotos, again.results[0]!.instanceId]).toEqual([24, 'EG5']);
 
@@ -344,7 +345,7 @@ describe('single-photo catalogues and the field domain', () => {
       await earlier(field);
       rmSync(field, { recursive: true });
       const summary = await embedCatalogue(older, describer);
-      expect(summary.fieldPhotos).toEqual({ folder: field, learnedAgain: false });
+      expect(summary.fieldPhotos).toEqual({ folder: field, learnedAgain: false, because: 'model' });
       expect(describeFieldPhotos(summary.fieldPhotos!)).toMatch(/field-then is gone: learn field photos again/);
       expect(fieldDomainStatus(older, recipe)).toBeNull();
       expect(await new Identifier(older, describer).identify(query)).toMatchObject({ fieldDomainPhotos: 0 });
@@ -374,5 +375,29 @@ describe('single-photo catalogues and the field domain', () => {
       expect(kept.cells[k]!.length).toBe(query.cells!.length);
       expect(dot(kept.cells[k]!, 0, query.cells!, 0, describer.cellChannels)).toBeGreaterThan(0.99);
     }
+  });
+
+  it('describes again field photos an earlier version learned without their query cells, and says so', async () => {
+    const folder = join(tmp.dir, 'field-with-bad');
+    // As an earlier version left them: descriptors and cells' sample, no query cells.
+    const forget = () => {
+      const conn = new Database(join(tmp.dir, 'cat.sqlite'));
+      conn.prepare("DELETE FROM artifacts WHERE key LIKE 'field-query-cells:%'").run();
+      conn.close();
+    };
+    forget();
+    expect(keepsQueryCells(catalogue, recipe)).toBe(false);
+    const summary = await embedCatalogue(catalogue, describer);
+    expect(summary.fieldPhotos).toEqual({ folder, learnedAgain: true, because: 'earlier version' });
+    expect(describeFieldPhotos(summary.fieldPhotos!)).toMatch(/field-with-bad were described again: "not in the catalogue" now weighs local evidence/);
+    expect(fieldQueryCells(catalogue, recipe, describer.cellChannels)!.rows).toEqual([0, 1, 2]);
+    expect((await embedCatalogue(catalogue, describer)).fieldPhotos).toBeUndefined();
+    // Its folder gone, the field photos stay as they were, and the user is told how to bring local evidence in.
+    forget();
+    rmSync(folder, { recursive: true });
+    const gone = await embedCatalogue(catalogue, describer);
+    expect(gone.fieldPhotos).toEqual({ folder, learnedAgain: false, because: 'earlier version' });
+    expect(describeFieldPhotos(gone.fieldPhotos!)).toMatch(/learned by an earlier version, and their folder .*field-with-bad is gone: learn field photos again/);
+    expect(fieldDomainStatus(catalogue, recipe)).toMatchObject({ photos: 3 });
   });
 });

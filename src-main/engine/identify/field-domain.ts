@@ -58,6 +58,11 @@ export function fieldQueryCells(catalogue: Catalogue, recipe: DescriptorRecipe, 
   return { rows, cells, learnedAt: stored.updatedAt };
 }
 
+/** Whether the field photos were learned with their query cells kept (by this version), the evidence threshold's to learn from. */
+export function keepsQueryCells(catalogue: Catalogue, recipe: DescriptorRecipe): boolean {
+  return catalogue.getArtifactSummary(queryCellKey(recipe)) !== undefined;
+}
+
 export interface FieldDomain {
   /** Joined descriptors of the field photos, row-major. */
   vectors: Float32Array;

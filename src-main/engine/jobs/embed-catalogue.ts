@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
-import { fieldDomainStatus, learnFieldDomain } from '../identify/field-domain';
+import { fieldDomainStatus, keepsQueryCells, learnFieldDomain } from '../identify/field-domain';
 import { centredCatalogue, keepCutOutOrCentre, keepPictureCells } from '../identify/local-evidence';
 import { storageKey } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
@@ -16,8 +16,12 @@ export interface EmbedCatalogueOptions {
 export interface EmbedCatalogueSummary {
   embedded: number;
   failed: { photoId: number; path: string; reason: string }[];
-  /** Field photos learned with a model file since replaced: described again from their folder, or forgotten when it is gone. */
-  fieldPhotos?: { folder: string; learnedAgain: boolean };
+  /**
+   * Field photos learned with a model file since replaced (described again from their folder, or
+   * forgotten when it is gone), or by an earlier version that kept no query cells (described again,
+   * or kept as they are when it is gone).
+   */
+  fieldPhotos?: { folder: string; learnedAgain: boolean; because: 'model' | 'earlier version' };
 }
 
 /**
@@ -53,17 +57,24 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
       meter.advance(batch.length, part.model);
     }
   }
-  // A replaced model file took the field photos' descriptors with it (registerModel).
-  if (registered.includes('replaced') && field) {
+  // A replaced model file took the field photos' descriptors with it (registerModel); field photos
+  // learned by an earlier version lack the cells the "not in the catalogue" decision weighs.
+  const because = !field ? undefined : registered.includes('replaced') ? 'model' : keepsQueryCells(catalogue, describer.recipe) ? undefined : 'earlier version';
+  if (field && because) {
     const learnedAgain = existsSync(field.folder);
     if (learnedAgain) await learnFieldDomain(catalogue, describer, field.folder, { signal: options.signal, onProgress: options.onProgress });
-    summary.fieldPhotos = { folder: field.folder, learnedAgain };
+    summary.fieldPhotos = { folder: field.folder, learnedAgain, because };
   }
   return summary;
 }
 
 /** What became of field photos learned with a replaced model file, in a sentence for the person embedding. */
 export function describeFieldPhotos(f: NonNullable<EmbedCatalogueSummary['fieldPhotos']>): string {
+  const learn = 'learn field photos again (artefact-lens domain, or Catalogue, Field photos in the app)';
+  if (f.because === 'earlier version') {
+    return f.learnedAgain ? `The field photos of ${f.folder} were described again: "not in the catalogue" now weighs local evidence learned from them.`
+      : `The field photos were learned by an earlier version, and their folder ${f.folder} is gone: ${learn} to let local evidence into "not in the catalogue".`;
+  }
   return f.learnedAgain ? `A model changed since the field photos were learned: those of ${f.folder} were described again.`
-    : `A model changed since the field photos were learned, and their folder ${f.folder} is gone: learn field photos again (artefact-lens domain, or Catalogue, Field photos in the app).`;
+    : `A model changed since the field photos were learned, and their folder ${f.folder} is gone: ${learn}.`;
 }
