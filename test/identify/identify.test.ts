@@ -9,7 +9,7 @@ import { planFromFolderTree } from '../../src-main/engine/catalogue/import-folde
 import { planFromManifest } from '../../src-main/engine/catalogue/import-manifest';
 import { Describer, queryCentre } from '../../src-main/engine/identify/describe';
 import { Identifier } from '../../src-main/engine/identify/identifier';
-import { fieldDomain, fieldDomainStatus, fieldQueryCells, keepsQueryCells, learnFieldDomain } from '../../src-main/engine/identify/field-domain';
+import { fieldDomain, fieldDomainStatus, fieldQueryCells, learnFieldDomain, queryCellsLearnedAt } from '../../src-main/engine/identify/field-domain';
 import { describePictures } from '../../src-main/engine/identify/local-evidence';
 import { DEFAULT_RECIPE, recipeKey, storageKey, type DescriptorRecipe } from '../../src-main/engine/identify/recipe';
 import { DEFAULT_SHRINKAGE, Postprocessor } from '../../src-main/engine/search/postprocess';
@@ -386,7 +386,7 @@ describe('single-photo catalogues and the field domain', () => {
       conn.close();
     };
     forget();
-    expect(keepsQueryCells(catalogue, recipe)).toBe(false);
+    expect(queryCellsLearnedAt(catalogue, recipe)).toBeUndefined();
     const summary = await embedCatalogue(catalogue, describer);
     expect(summary.fieldPhotos).toEqual({ folder, learnedAgain: true, because: 'earlier version' });
     expect(describeFieldPhotos(summary.fieldPhotos!)).toMatch(/field-with-bad were described again: "not in the catalogue" now weighs local evidence/);

@@ -182,7 +182,7 @@ async function localEvidence(set: EvalSet, options: EvaluationOptions, folds: re
   const queries = folds.flatMap((f) => f.split.test);
   // The field photos the evidence threshold learns from are identified as queries are.
   const field = folds[0]?.field ?? queries;
-  const learnedFrom = fieldSample({ catalogue: [], queries, field });
+  const learnedFrom = fieldSample(field);
   const cells = await set.cells.gather({ catalogue: ids(folds.flatMap((f) => f.split.train)), pictures: centred ? 'all' : 'plain', field: ids(field), queries: ids([...queries, ...learnedFrom]) },
     { signal: options.signal, onProgress: options.onProgress });
   return { cells: { ...cells, model }, reported: { model } };
@@ -353,8 +353,8 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
     const local = context.local && models.includes(context.local.model) ? context.local.cells : undefined;
     const order = new IdentificationOrder(set, options.variant, catalogue, compared, local);
     const calibration = await openSetThreshold(set, options.variant, rows, compared, order);
-    // As identification decides once field photos bring local evidence to a whitened catalogue.
-    const evidence = local ? await evidenceThresholdOf(order, fieldSample(rows)) : undefined;
+    // As identification decides once field photos bring local evidence.
+    const evidence = local ? await evidenceThresholdOf(order, fieldSample(fieldRows(rows))) : undefined;
     const decided = (h: RankedMatch) => (evidence ? evidenceOf(evidence, { score: h.score, found: h.found ?? NaN }) : h.score);
     const threshold = evidence?.threshold ?? calibration.threshold;
     const best = async (queries: readonly number[]) => (await order.rank(queries, 1)).map((m) => m[0]!);
@@ -381,8 +381,7 @@ async function openSetFold(set: EvalSet, options: EvaluationOptions, fold: Fold,
 }
 
 /** The field photos identification keeps with their query cells (QUERY_CELL_PHOTOS, evenly spread): what the evidence threshold learns from. */
-function fieldSample(rows: CompareRows): number[] {
-  const field = fieldRows(rows);
+function fieldSample(field: readonly number[]): number[] {
   return evenIndices(field.length, QUERY_CELL_PHOTOS).map((i) => field[i]!);
 }
 

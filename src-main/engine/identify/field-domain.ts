@@ -38,29 +38,32 @@ export function fieldCells(catalogue: Catalogue, recipe: DescriptorRecipe, chann
   return unpacked && { photos, mean: unpacked.head, sample: unpacked.cells };
 }
 
-/** Field photos kept with their query cells: each one's row in the field domain's descriptors, and its cells; `learnedAt` tells one learning from the next. */
+/** Field photos kept with their query cells: each one's row in the field domain's descriptors, and its cells. */
 export interface FieldQueries {
   rows: number[];
   cells: Float32Array[];
-  learnedAt: string;
 }
 
 export function fieldQueryCells(catalogue: Catalogue, recipe: DescriptorRecipe, channels: number): FieldQueries | undefined {
   const stored = catalogue.getArtifact(queryCellKey(recipe));
-  if (!stored?.blob) return undefined;
+  if (!stored) return undefined;
   const { rows, counts } = stored.json as { rows: number[]; counts: number[] };
   let offset = 0;
+  // With no photo kept, there are no counts, and SQLite may give the empty blob back as null.
   const cells = counts.map((n) => {
     const size = n * (4 + channels);
     offset += size;
     return unpackCellRows(stored.blob!.subarray(offset - size, offset), channels)!;
   });
-  return { rows, cells, learnedAt: stored.updatedAt };
+  return { rows, cells };
 }
 
-/** Whether the field photos were learned with their query cells kept (by this version), the evidence threshold's to learn from. */
-export function keepsQueryCells(catalogue: Catalogue, recipe: DescriptorRecipe): boolean {
-  return catalogue.getArtifactSummary(queryCellKey(recipe)) !== undefined;
+/**
+ * When the field photos were learned with their query cells kept (by this version), the evidence
+ * threshold's to learn from; undefined if not. Read without the cells (tens of megabytes).
+ */
+export function queryCellsLearnedAt(catalogue: Catalogue, recipe: DescriptorRecipe): string | undefined {
+  return catalogue.getArtifactSummary(queryCellKey(recipe))?.updatedAt;
 }
 
 export interface FieldDomain {
@@ -109,12 +112,12 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
   const root = resolve(folder);
   const photos = listPhotos(root).map((p) => ({ path: join(root, p) }));
   const meter = new ProgressMeter(photos.length, options.onProgress, 'Describing field photos');
-  const described: Awaited<ReturnType<Describer['describe']>> = [];
+  const vectors: Float32Array[] = [];
+  const failed: string[] = [];
   const channels = describer.cellChannels;
   const cells = new FieldCellSampler(channels, photos.length);
   const sampled = new Set(evenIndices(photos.length, QUERY_CELL_PHOTOS));
   const queries: { row: number; packed: Buffer; count: number }[] = [];
-  let failures = 0;
   for (let start = 0; start < photos.length; start += BATCH) {
     if (options.signal?.aborted) throw new UserError('CANCELLED', 'Learning the field domain was cancelled; the previous one, if any, is kept.', 'Start it again when you are ready.');
     const batch = photos.slice(start, start + BATCH);
@@ -125,13 +128,15 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
     for (const [i, d] of batchDescribed.entries()) {
       if ('cells' in d && d.cells) cells.add(d.cells);
       const query = keptAsQueries.get(i);
-      if (query && 'vector' in d) queries.push({ row: described.length - failures, packed: packCells(new Float32Array(0), query, channels), count: query.length / channels });
-      described.push('vector' in d ? { path: d.path, vector: d.vector } : d);
-      if ('error' in d) failures++;
+      if ('error' in d) {
+        failed.push(d.error.message);
+        continue;
+      }
+      if (query) queries.push({ row: vectors.length, packed: packCells(new Float32Array(0), query, channels), count: query.length / channels });
+      vectors.push(d.vector);
     }
     meter.advance(batch.length);
   }
-  const vectors = described.flatMap((d) => ('vector' in d ? [d.vector] : []));
   if (vectors.length < 2) {
     throw new UserError('INVALID_ARGUMENT', `${root} holds ${vectors.length} readable photo(s); the field domain needs at least two.`,
       'Point to a folder of photos taken the way queries are taken (tens or more is better).');
@@ -153,5 +158,5 @@ export async function learnFieldDomain(catalogue: Catalogue, describer: Describe
     const embedded = catalogue.loadEmbeddings(part.model, storageKey(part, describer.recipe.flip)).photoIds;
     await cutOutsAndCentres(catalogue, describer, Array.from(embedded), options);
   }
-  return { count: vectors.length, failed: described.flatMap((d) => ('error' in d ? [d.error.message] : [])) };
+  return { count: vectors.length, failed };
 }

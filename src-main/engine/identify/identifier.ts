@@ -13,7 +13,7 @@ import { dot, stackRows } from '../search/vectors';
 import { BackboneEnsemble, partSlices, ranksAsEnsemble } from './backbone-ensemble';
 import type { Describer } from './describe';
 import { learnEvidenceThreshold, scoreNeeded, type Evidence, type EvidenceThreshold } from './evidence-threshold';
-import { fieldCells, fieldDomain, fieldDomainStatus, fieldQueryCells, type FieldDomain } from './field-domain';
+import { fieldCells, fieldDomain, fieldDomainStatus, fieldQueryCells, queryCellsLearnedAt, type FieldDomain } from './field-domain';
 import { CatalogueCells, cutOutsAndCentres, pictureCells, rerankByLocalEvidence } from './local-evidence';
 import { FUSION_CANDIDATES, fuseWithRetrieval, localEvidenceSetsClassifierAside, objectProbabilities, storedClassifier, trainCatalogueClassifier } from './instance-classifier';
 import { postprocessFor, recipeKey, storageKey, type DescriptorRecipe } from './recipe';
@@ -253,12 +253,14 @@ export class Identifier {
    * until it or the field photos change.
    */
   private async evidenceThreshold(key: string, field: FieldDomain, ranker: ObjectRanker, queries: Postprocessor | undefined, cells: CatalogueCells): Promise<EvidenceThreshold | undefined> {
-    const photos = fieldQueryCells(this.catalogue, this.recipe, this.describer.cellChannels);
-    if (!photos || photos.rows.length === 0) return undefined;
+    const learnedAt = queryCellsLearnedAt(this.catalogue, this.recipe);
+    if (!learnedAt) return undefined;
     const name = `evidence-threshold:${key}`;
     const stored = this.catalogue.getArtifact(name);
     const kept = stored?.json as { learnedAt: string; threshold: EvidenceThreshold | null } | undefined;
-    if (stored && !stored.stale && kept?.learnedAt === photos.learnedAt) return kept.threshold ?? undefined;
+    // The field photos' cells are read (tens of megabytes) only to learn it again.
+    if (stored && !stored.stale && kept?.learnedAt === learnedAt) return kept.threshold ?? undefined;
+    const photos = fieldQueryCells(this.catalogue, this.recipe, this.describer.cellChannels)!;
     const dims = field.vectors.length / field.count;
     const runnerUps: Evidence[] = [];
     for (const [k, row] of photos.rows.entries()) {
@@ -269,7 +271,7 @@ export class Identifier {
       if (second) runnerUps.push(second);
     }
     const threshold = learnEvidenceThreshold(runnerUps);
-    this.catalogue.putArtifact(name, { json: { learnedAt: photos.learnedAt, threshold: threshold ?? null } });
+    this.catalogue.putArtifact(name, { json: { learnedAt, threshold: threshold ?? null } });
     return threshold;
   }
 

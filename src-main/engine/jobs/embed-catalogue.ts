@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Catalogue } from '../catalogue/catalogue';
 import type { Describer } from '../identify/describe';
-import { fieldDomainStatus, keepsQueryCells, learnFieldDomain } from '../identify/field-domain';
+import { fieldDomainStatus, learnFieldDomain, queryCellsLearnedAt } from '../identify/field-domain';
 import { centredCatalogue, keepCutOutOrCentre, keepPictureCells } from '../identify/local-evidence';
 import { storageKey } from '../identify/recipe';
 import { ProgressMeter, type ProgressListener } from './progress';
@@ -59,7 +59,7 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   }
   // A replaced model file took the field photos' descriptors with it (registerModel); field photos
   // learned by an earlier version lack the cells the "not in the catalogue" decision weighs.
-  const because = !field ? undefined : registered.includes('replaced') ? 'model' : keepsQueryCells(catalogue, describer.recipe) ? undefined : 'earlier version';
+  const because = !field ? undefined : registered.includes('replaced') ? 'model' : queryCellsLearnedAt(catalogue, describer.recipe) ? undefined : 'earlier version';
   if (field && because) {
     const learnedAgain = existsSync(field.folder);
     if (learnedAgain) await learnFieldDomain(catalogue, describer, field.folder, { signal: options.signal, onProgress: options.onProgress });
@@ -68,7 +68,7 @@ export async function embedCatalogue(catalogue: Catalogue, describer: Describer,
   return summary;
 }
 
-/** What became of field photos learned with a replaced model file, in a sentence for the person embedding. */
+/** What became of field photos learned with a replaced model file or by an earlier version, in a sentence for the person embedding. */
 export function describeFieldPhotos(f: NonNullable<EmbedCatalogueSummary['fieldPhotos']>): string {
   const learn = 'learn field photos again (artefact-lens domain, or Catalogue, Field photos in the app)';
   if (f.because === 'earlier version') {
